@@ -1,0 +1,9 @@
+"""refkeras: a readable NumPy reference implementation of Keras 2.2.4.
+
+Read `docs/reading-guide.md` for where each behaviour of the Keras FAQ lives.
+"""
+__version__ = '0.1.0'
+# The Keras version whose behaviour and file format refkeras implements.
+KERAS_VERSION = '2.2.4'
+
+from refkeras import backend  # noqa: E402,F401

@@ -1,0 +1,1009 @@
+"""The backend functions Keras code calls as `K.<name>` (Keras 2.2.4 names and arguments).
+
+Each function works on NumPy arrays, on `Variable`s, on values recorded by a
+gradient tape and, through `symbolic_aware`, on symbolic tensors (then it
+returns a symbolic tensor evaluated later by `K.function` or a model). Every
+differentiable computation goes through a registered primitive, so gradients
+come for free.
+"""
+import builtins
+
+import numpy as np
+
+from refkeras.backend import graph as graph_module
+from refkeras.backend import prims_array as A
+from refkeras.backend import prims_math as M
+from refkeras.backend import prims_nn as N
+from refkeras.backend import state
+from refkeras.backend.graph import LEARNING_PHASE, symbolic_aware
+from refkeras.backend.tape import GradientTape, active_tape, apply
+from refkeras.backend.tensors import SymbolicTensor, Traced, Variable
+
+# --- conversion helpers -----------------------------------------------------
+
+
+def _t(x):
+    """Normalises an argument: lists become floatx arrays, NumPy float64
+    scalars become Python floats (so they do not promote float32 arrays)."""
+    if isinstance(x, (np.ndarray, Variable, Traced, SymbolicTensor, int, float, bool)):
+        return x
+    if isinstance(x, np.floating):
+        return float(x)
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, (list, tuple)):
+        return np.asarray(x, dtype=state.floatx())
+    return x
+
+
+def value_of(x):
+    """The concrete array behind a concrete tensor (no copy)."""
+    if isinstance(x, (Variable, Traced)):
+        return x.value
+    return np.asarray(x)
+
+
+# --- variables, constants, placeholders --------------------------------------
+
+def variable(value, dtype=None, name=None, constraint=None):
+    """Creates a `Variable` holding a copy of `value`.
+
+    # Arguments
+        value: array-like initial value.
+        dtype: defaults to floatx for float (and Python number) values.
+        name: optional name.
+        constraint: optional projection applied after optimizer updates.
+
+    # Returns
+        A `Variable`.
+    """
+    value = value_of(value)
+    if dtype is None:
+        dtype = state.floatx() if (value.dtype.kind in 'fb' or value.dtype == object) else value.dtype
+    return Variable(value, dtype=dtype, name=name or 'variable_%d' % state.get_uid('variable'),
+                    constraint=constraint)
+
+
+def constant(value, dtype=None, shape=None, name=None):
+    """A constant array (`np.full` when `value` is a scalar and `shape` is given)."""
+    dtype = dtype or state.floatx()
+    if shape is not None:
+        return np.full(shape, value, dtype=dtype)
+    return np.asarray(value, dtype=dtype)
+
+
+def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
+    """A symbolic input to feed to `K.function`.
+
+    # Arguments
+        shape: tuple with `None` for unknown sizes.
+        ndim: rank, when `shape` is not given (all sizes unknown).
+        dtype: defaults to floatx.
+        sparse: not supported (refkeras has no sparse tensors).
+        name: optional name.
+    """
+    if sparse:
+        raise NotImplementedError('refkeras has no sparse tensors; pass sparse=False.')
+    if shape is None:
+        if ndim is None:
+            raise ValueError('placeholder needs `shape` or `ndim`.')
+        shape = (None,) * ndim
+    return SymbolicTensor(shape, dtype or state.floatx(),
+                          name=name or 'placeholder_%d' % state.get_uid('placeholder'))
+
+
+def is_keras_tensor(x):
+    """Whether `x` is a symbolic tensor produced by a Keras layer (or `Input`).
+
+    # Raises
+        ValueError: if `x` is not a tensor at all, as Keras does.
+    """
+    if not is_tensor(x):
+        raise ValueError('Unexpectedly found an instance of type `%s`. Expected a symbolic tensor '
+                         'instance.' % type(x).__name__)
+    return isinstance(x, SymbolicTensor) and x._keras_history is not None
+
+
+def is_tensor(x):
+    """Whether `x` is a backend tensor (symbolic, traced or variable)."""
+    return isinstance(x, (SymbolicTensor, Traced, Variable))
+
+
+def is_placeholder(x):
+    """Whether `x` is a symbolic tensor fed from outside (placeholder or Input)."""
+    return isinstance(x, SymbolicTensor) and x.node is None
+
+
+def int_shape(x):
+    """The static shape as a tuple of ints (None where unknown)."""
+    if isinstance(x, SymbolicTensor):
+        return x.shape
+    return tuple(np.shape(value_of(x)))
+
+
+@symbolic_aware
+def shape(x):
+    """The shape as a (concrete) int array."""
+    return np.asarray(np.shape(value_of(x)), dtype='int32')
+
+
+def ndim(x):
+    """The rank."""
+    return len(int_shape(x))
+
+
+def dtype(x):
+    """The dtype name, e.g. 'float32'."""
+    return np.dtype(x.dtype).name
+
+
+def eval(x):  # noqa: A001
+    """The value of a concrete tensor or variable, as a NumPy array.
+
+    # Raises
+        ValueError: for a symbolic tensor, which needs `K.function` and inputs.
+    """
+    if isinstance(x, SymbolicTensor):
+        if x.node is None:
+            raise ValueError('Cannot evaluate placeholder %r without a value; use K.function.'
+                             % x.name)
+        return graph_module.evaluate([x], [])[0]
+    return np.array(value_of(x))
+
+
+def get_value(x):
+    """A copy of a variable's value."""
+    return np.array(value_of(x))
+
+
+def batch_get_value(xs):
+    """Copies of several variables' values."""
+    return [get_value(x) for x in xs]
+
+
+def set_value(x, value):
+    """Sets a variable's value from a NumPy array.
+
+    # Raises
+        ValueError: if the shapes differ (the variable is left unchanged).
+    """
+    x.assign(value)
+
+
+def batch_set_value(tuples):
+    """Sets several variables at once; checks every shape before changing any.
+
+    # Arguments
+        tuples: list of `(variable, value)` pairs.
+
+    # Raises
+        ValueError: naming the first variable whose new value has a wrong shape.
+    """
+    tuples = [(x, np.asarray(v)) for x, v in tuples]
+    for x, v in tuples:
+        if v.shape != x.shape:
+            raise ValueError('Cannot set variable %r of shape %s to a value of shape %s.'
+                             % (x.name, x.shape, v.shape))
+    for x, v in tuples:
+        x.assign(v)
+
+
+def get_variable_shape(x):
+    """The shape of a variable."""
+    return int_shape(x)
+
+
+def count_params(x):
+    """Number of scalars in a variable or array."""
+    return int(np.prod(int_shape(x)))
+
+
+def zeros(shape, dtype=None, name=None):
+    """A zero-filled variable."""
+    return variable(np.zeros(shape, dtype=dtype or state.floatx()), dtype=dtype, name=name)
+
+
+def ones(shape, dtype=None, name=None):
+    """A one-filled variable."""
+    return variable(np.ones(shape, dtype=dtype or state.floatx()), dtype=dtype, name=name)
+
+
+def eye(size, dtype=None, name=None):
+    """An identity-matrix variable."""
+    return variable(np.eye(size, dtype=dtype or state.floatx()), dtype=dtype, name=name)
+
+
+@symbolic_aware
+def zeros_like(x, dtype=None, name=None):
+    """Zeros of `x`'s shape."""
+    return np.zeros(np.shape(value_of(x)), dtype=dtype or value_of(x).dtype)
+
+
+@symbolic_aware
+def ones_like(x, dtype=None, name=None):
+    """Ones of `x`'s shape."""
+    return np.ones(np.shape(value_of(x)), dtype=dtype or value_of(x).dtype)
+
+
+@symbolic_aware
+def identity(x, name=None):
+    """`x` itself (a differentiable identity)."""
+    return apply(M.add, x, 0)
+
+
+def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
+    """A variable filled with uniform draws."""
+    return variable(random_uniform(shape, low, high, dtype=dtype, seed=seed), dtype, name)
+
+
+def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None):
+    """A variable filled with normal draws."""
+    return variable(random_normal(shape, mean, scale, dtype=dtype, seed=seed), dtype, name)
+
+
+# --- updates ----------------------------------------------------------------
+
+def update(x, new_x):
+    """Assigns `new_x` to variable `x`.
+
+    Eagerly, the assignment happens now and `x` is returned. With a symbolic
+    `new_x`, the pair `(x, new_x)` is returned for `K.function(updates=...)`.
+    """
+    if isinstance(new_x, SymbolicTensor):
+        return (x, new_x)
+    x.value = np.asarray(value_of(new_x), dtype=x.dtype).reshape(x.shape)
+    return x
+
+
+def update_add(x, increment):
+    """`x += increment`."""
+    return update(x, add(x, increment))
+
+
+def update_sub(x, decrement):
+    """`x -= decrement`."""
+    return update(x, subtract(x, decrement))
+
+
+def moving_average_update(x, value, momentum):
+    """`x = x * momentum + value * (1 - momentum)`."""
+    return update(x, add(multiply(x, momentum), multiply(value, 1 - momentum)))
+
+
+# --- arithmetic and math ------------------------------------------------------
+
+def _binary(prim, doc):
+    def op(x, y):
+        return apply(prim, _t(x), _t(y))
+    op.__name__ = prim.name
+    op.__doc__ = doc
+    return symbolic_aware(op)
+
+
+def _unary(prim, doc=None):
+    def op(x):
+        return apply(prim, _t(x))
+    op.__name__ = prim.name
+    op.__doc__ = doc or prim.__doc__
+    return symbolic_aware(op)
+
+
+add = _binary(M.add, 'Elementwise `x + y` with broadcasting.')
+subtract = _binary(M.subtract, 'Elementwise `x - y` with broadcasting.')
+multiply = _binary(M.multiply, 'Elementwise `x * y` with broadcasting.')
+divide = _binary(M.divide, 'Elementwise `x / y` with broadcasting.')
+power = _binary(M.power, 'Elementwise `x ** y` with broadcasting.')
+maximum = _binary(M.maximum, 'Elementwise maximum.')
+minimum = _binary(M.minimum, 'Elementwise minimum.')
+equal = _binary(M.equal, 'Elementwise equality (bool).')
+not_equal = _binary(M.not_equal, 'Elementwise inequality (bool).')
+greater = _binary(M.greater, 'Elementwise `x > y` (bool).')
+greater_equal = _binary(M.greater_equal, 'Elementwise `x >= y` (bool).')
+less = _binary(M.less, 'Elementwise `x < y` (bool).')
+less_equal = _binary(M.less_equal, 'Elementwise `x <= y` (bool).')
+
+negative = _unary(M.negative)
+abs = _unary(M.abs)  # noqa: A001
+square = _unary(M.square)
+sqrt = _unary(M.sqrt)
+exp = _unary(M.exp)
+log = _unary(M.log)
+sin = _unary(M.sin)
+cos = _unary(M.cos)
+sign = _unary(M.sign)
+round = _unary(M.round_)  # noqa: A001
+tanh = _unary(N.tanh)
+sigmoid = _unary(N.sigmoid)
+hard_sigmoid = _unary(N.hard_sigmoid)
+softplus = _unary(N.softplus)
+softsign = _unary(N.softsign)
+stop_gradient_one = _unary(M.stop_gradient)
+
+
+@symbolic_aware
+def pow(x, a):  # noqa: A001
+    """Elementwise `x ** a`."""
+    return apply(M.power, _t(x), _t(a))
+
+
+@symbolic_aware
+def clip(x, min_value, max_value):
+    """Clamps to `[min_value, max_value]` (`max_value < min_value` clamps to min)."""
+    if max_value is not None and min_value is not None and max_value < min_value:
+        max_value = min_value
+    return apply(M.clip, _t(x), min_value=min_value, max_value=max_value)
+
+
+@symbolic_aware
+def cast(x, dtype):
+    """Converts to `dtype`."""
+    return apply(M.cast, _t(x), dtype=np.dtype(dtype).name)
+
+
+def cast_to_floatx(x):
+    """A NumPy array of floatx dtype."""
+    return np.asarray(x, dtype=state.floatx())
+
+
+@symbolic_aware
+def stop_gradient(variables):
+    """`variables` (one tensor or a list) with gradients blocked."""
+    if isinstance(variables, (list, tuple)):
+        return [apply(M.stop_gradient, _t(v)) for v in variables]
+    return apply(M.stop_gradient, _t(variables))
+
+
+@symbolic_aware
+def switch(condition, then_expression, else_expression):
+    """`then` where `condition` holds, else `else` (callables are called first)."""
+    if callable(then_expression):
+        then_expression = then_expression()
+    if callable(else_expression):
+        else_expression = else_expression()
+    cond = value_of(condition)
+    if cond.ndim == 0:
+        return then_expression if bool(cond) else else_expression
+    cond_nd = cond.reshape(cond.shape + (1,) * (ndim(then_expression) - cond.ndim))
+    return apply(M.where, cond_nd, _t(then_expression), _t(else_expression))
+
+
+# --- matrix products -----------------------------------------------------------
+
+@symbolic_aware
+def dot(x, y):
+    """Matrix product with Keras's N-d rule.
+
+    `(..., n) . (n, m) -> (..., m)`; with `y` of rank > 2, `x`'s last axis meets
+    `y`'s second-to-last, giving `x.shape[:-1] + y.shape[:-2] + y.shape[-1:]`.
+    """
+    x, y = _t(x), _t(y)
+    if ndim(y) <= 2 and ndim(x) >= 2:
+        if ndim(y) == 1:
+            return reshape(apply(A.matmul, x, reshape(y, (-1, 1))), int_shape(x)[:-1])
+        return apply(A.matmul, x, y)
+    if ndim(x) == 1:
+        return reshape(dot(reshape(x, (1, -1)), y), int_shape(y)[:-2] + int_shape(y)[-1:])
+    # y of rank > 2: move y's contracted axis first and flatten the rest.
+    ys = int_shape(y)
+    perm = [ndim(y) - 2] + [i for i in range(ndim(y)) if i != ndim(y) - 2]
+    y2 = reshape(permute_dimensions(y, perm), (ys[-2], -1))
+    out = apply(A.matmul, x, y2)
+    return reshape(out, int_shape(x)[:-1] + ys[:-2] + ys[-1:])
+
+
+@symbolic_aware
+def batch_dot(x, y, axes=None):
+    """Batchwise dot product, as Keras 2.2.4's `K.batch_dot`.
+
+    # Arguments
+        x, y: tensors with a batch axis first, rank >= 2.
+        axes: int or pair: the axes of x and y to contract; defaults to
+            (x's last, y's second-to-last (or last, for rank-2 y)).
+    """
+    x, y = _t(x), _t(y)
+    if isinstance(axes, int):
+        axes = (axes, axes)
+    xn, yn = ndim(x), ndim(y)
+    if axes is None:
+        axes = [xn - 1, yn - 2 if yn > 2 else yn - 1]
+    ax, ay = [a % n for a, n in zip(axes, (xn, yn))]
+    # Bring the contracted axes to the matmul positions.
+    x_perm = [0] + [i for i in range(1, xn) if i != ax] + [ax]
+    y_perm = [0, ay] + [i for i in range(1, yn) if i != ay]
+    xt = permute_dimensions(x, x_perm)
+    yt = permute_dimensions(y, y_perm)
+    xs, ys = int_shape(xt), int_shape(yt)
+    x3 = reshape(xt, (xs[0], -1, xs[-1]))
+    y3 = reshape(yt, (ys[0], ys[1], -1))
+    out = apply(A.matmul, x3, y3)
+    out_shape = (xs[0],) + xs[1:-1] + ys[2:]
+    out = reshape(out, out_shape)
+    if len(out_shape) == 1:
+        out = expand_dims(out, 1)
+    return out
+
+
+@symbolic_aware
+def transpose(x):
+    """Reverses the axes."""
+    return apply(A.transpose, _t(x))
+
+
+@symbolic_aware
+def permute_dimensions(x, pattern):
+    """Permutes the axes by `pattern`."""
+    return apply(A.transpose, _t(x), axes=tuple(pattern))
+
+
+# --- shapes -------------------------------------------------------------------
+
+@symbolic_aware
+def reshape(x, shape):
+    """Reshapes; one size may be -1."""
+    return apply(A.reshape, _t(x), shape=tuple(int(s) for s in shape))
+
+
+@symbolic_aware
+def expand_dims(x, axis=-1):
+    """Adds a 1-sized axis at `axis`."""
+    shape = list(int_shape(x))
+    axis = axis % (len(shape) + 1)
+    return reshape(x, shape[:axis] + [1] + shape[axis:])
+
+
+@symbolic_aware
+def squeeze(x, axis):
+    """Removes the 1-sized axis `axis`."""
+    shape = list(int_shape(x))
+    if shape[axis] != 1:
+        raise ValueError('Cannot squeeze axis %d of size %d (shape %s).' % (axis, shape[axis],
+                                                                         tuple(shape)))
+    del shape[axis]
+    return reshape(x, shape)
+
+
+@symbolic_aware
+def flatten(x):
+    """All axes into one."""
+    return reshape(x, (-1,))
+
+
+@symbolic_aware
+def batch_flatten(x):
+    """All axes but the first into one: `(n, ...) -> (n, prod(...))`."""
+    return reshape(x, (int_shape(x)[0], -1))
+
+
+@symbolic_aware
+def concatenate(tensors, axis=-1):
+    """Joins tensors along `axis`."""
+    return apply(A.concatenate, *[_t(t) for t in tensors], axis=axis)
+
+
+@symbolic_aware
+def stack(x, axis=0):
+    """Stacks rank-R tensors into one rank-(R+1) tensor."""
+    return concatenate([expand_dims(t, axis) for t in x], axis=axis)
+
+
+@symbolic_aware
+def tile(x, n):
+    """Tiles `x` `n[i]` times along axis i."""
+    if isinstance(n, int):
+        n = [n]
+    return apply(A.tile, _t(x), reps=tuple(int(r) for r in n))
+
+
+@symbolic_aware
+def repeat_elements(x, rep, axis):
+    """Repeats each slice `rep` times along `axis` (like `np.repeat`)."""
+    return apply(A.repeat, _t(x), repeats=int(rep), axis=axis)
+
+
+@symbolic_aware
+def repeat(x, n):
+    """`(samples, dim) -> (samples, n, dim)`."""
+    return tile(expand_dims(x, 1), [1, n, 1])
+
+
+def arange(start, stop=None, step=1, dtype='int32'):
+    """A range as an array."""
+    return np.arange(start, stop, step, dtype=dtype)
+
+
+@symbolic_aware
+def reverse(x, axes):
+    """Reverses along `axes`."""
+    if isinstance(axes, int):
+        axes = [axes]
+    key = [builtins.slice(None)] * ndim(x)
+    for a in axes:
+        key[a] = builtins.slice(None, None, -1)
+    return slice_item(x, tuple(key))
+
+
+@symbolic_aware
+def slice(x, start, size):  # noqa: A001
+    """`x[start : start + size]` on every axis (size -1 means to the end)."""
+    key = tuple(builtins.slice(s, None if n == -1 else s + n) for s, n in zip(start, size))
+    return slice_item(x, key)
+
+
+@symbolic_aware
+def slice_item(x, key):
+    """`x[key]` for any NumPy-style index (what the `[]` operator calls)."""
+    if isinstance(key, (list, np.ndarray)) and not isinstance(key, tuple):
+        key = np.asarray(key)
+    return apply(A.getitem, _t(x), key=key)
+
+
+@symbolic_aware
+def gather(reference, indices):
+    """Rows of `reference` at integer `indices` (any shape)."""
+    return apply(A.gather, _t(reference), value_of(indices))
+
+
+@symbolic_aware
+def one_hot(indices, num_classes):
+    """One-hot encoding on a new last axis, in floatx."""
+    return apply(A.one_hot, _t(indices), num_classes=num_classes, dtype=state.floatx())
+
+
+@symbolic_aware
+def temporal_padding(x, padding=(1, 1)):
+    """Zero-pads axis 1 of a 3D tensor."""
+    return apply(A.pad, _t(x), pad_width=((0, 0), tuple(padding), (0, 0)))
+
+
+@symbolic_aware
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    """Zero-pads the two spatial axes of a 4D tensor."""
+    data_format = state.normalize_data_format(data_format)
+    spatial = [tuple(p) for p in padding]
+    if data_format == 'channels_first':
+        pads = [(0, 0), (0, 0)] + spatial
+    else:
+        pads = [(0, 0)] + spatial + [(0, 0)]
+    return apply(A.pad, _t(x), pad_width=tuple(pads))
+
+
+@symbolic_aware
+def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
+    """Zero-pads the three spatial axes of a 5D tensor."""
+    data_format = state.normalize_data_format(data_format)
+    spatial = [tuple(p) for p in padding]
+    if data_format == 'channels_first':
+        pads = [(0, 0), (0, 0)] + spatial
+    else:
+        pads = [(0, 0)] + spatial + [(0, 0)]
+    return apply(A.pad, _t(x), pad_width=tuple(pads))
+
+
+# --- reductions -----------------------------------------------------------------
+
+def _axis(axis):
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+@symbolic_aware
+def sum(x, axis=None, keepdims=False):  # noqa: A001
+    """Sum over `axis`."""
+    return apply(A.sum, _t(x), axis=_axis(axis), keepdims=keepdims)
+
+
+@symbolic_aware
+def mean(x, axis=None, keepdims=False):
+    """Mean over `axis` (booleans are averaged as floatx)."""
+    x = _t(x)
+    if value_dtype(x).kind == 'b':
+        x = cast(x, state.floatx())
+    return apply(A.mean, x, axis=_axis(axis), keepdims=keepdims)
+
+
+@symbolic_aware
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    """Maximum over `axis`."""
+    return apply(A.max, _t(x), axis=_axis(axis), keepdims=keepdims)
+
+
+@symbolic_aware
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    """Minimum over `axis`."""
+    return apply(A.min, _t(x), axis=_axis(axis), keepdims=keepdims)
+
+
+@symbolic_aware
+def prod(x, axis=None, keepdims=False):
+    """Product over `axis`."""
+    return apply(A.prod, _t(x), axis=_axis(axis), keepdims=keepdims)
+
+
+@symbolic_aware
+def cumsum(x, axis=0):
+    """Cumulative sum along `axis`."""
+    return apply(A.cumsum, _t(x), axis=axis)
+
+
+@symbolic_aware
+def var(x, axis=None, keepdims=False):
+    """Variance over `axis` (population variance, as TensorFlow)."""
+    centred = subtract(x, mean(x, axis=axis, keepdims=True))
+    return mean(square(centred), axis=axis, keepdims=keepdims)
+
+
+@symbolic_aware
+def std(x, axis=None, keepdims=False):
+    """Standard deviation over `axis`."""
+    return sqrt(var(x, axis=axis, keepdims=keepdims))
+
+
+@symbolic_aware
+def logsumexp(x, axis=None, keepdims=False):
+    """`log(sum(exp(x)))` over `axis`, stably."""
+    return apply(A.logsumexp, _t(x), axis=_axis(axis), keepdims=keepdims)
+
+
+@symbolic_aware
+def any(x, axis=None, keepdims=False):  # noqa: A001
+    """Logical or over `axis`."""
+    return apply(A.reduce_any, _t(x), axis=_axis(axis), keepdims=keepdims)
+
+
+@symbolic_aware
+def all(x, axis=None, keepdims=False):  # noqa: A001
+    """Logical and over `axis`."""
+    return apply(A.reduce_all, _t(x), axis=_axis(axis), keepdims=keepdims)
+
+
+@symbolic_aware
+def argmax(x, axis=-1):
+    """Index of the maximum along `axis`."""
+    return apply(A.argmax, _t(x), axis=axis)
+
+
+@symbolic_aware
+def argmin(x, axis=-1):
+    """Index of the minimum along `axis`."""
+    return apply(A.argmin, _t(x), axis=axis)
+
+
+def value_dtype(x):
+    """The NumPy dtype of any tensor kind or Python number."""
+    if isinstance(x, (bool, np.bool_)):
+        return np.dtype(bool)
+    if isinstance(x, (int, float)):
+        return np.dtype(state.floatx())
+    return np.dtype(x.dtype)
+
+
+# --- activations and losses ---------------------------------------------------------
+
+@symbolic_aware
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """Rectified linear unit (see `prims_nn.relu`)."""
+    return apply(N.relu, _t(x), alpha=alpha, max_value=max_value, threshold=threshold)
+
+
+@symbolic_aware
+def elu(x, alpha=1.0):
+    """Exponential linear unit."""
+    return apply(N.elu, _t(x), alpha=alpha)
+
+
+@symbolic_aware
+def softmax(x, axis=-1):
+    """Softmax along `axis`."""
+    return apply(N.softmax, _t(x), axis=axis)
+
+
+def _check_axis(output, axis):
+    if axis != -1 and axis not in range(ndim(output)):
+        raise ValueError('Unexpected channels axis %r: expected -1 or one of the axes of '
+                         '`output`, which has %d dimensions.' % (axis, ndim(output)))
+
+
+@symbolic_aware
+def categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Crossentropy of one-hot (or soft) targets and class probabilities.
+
+    As Keras 2.2.4: without `from_logits`, `output` is rescaled to sum to 1 and
+    clipped to `[epsilon, 1 - epsilon]` before the logarithm.
+    """
+    _check_axis(output, axis)
+    if from_logits:
+        log_probs = subtract(output, logsumexp(output, axis=axis, keepdims=True))
+        return negative(sum(multiply(target, log_probs), axis=axis))
+    output = divide(output, sum(output, axis=axis, keepdims=True))
+    eps = state.epsilon()
+    output = clip(output, eps, 1.0 - eps)
+    return negative(sum(multiply(target, log(output)), axis=axis))
+
+
+@symbolic_aware
+def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """Crossentropy of integer targets and class probabilities (or logits)."""
+    _check_axis(output, axis)
+    if axis != -1 and axis != ndim(output) - 1:
+        perm = [i for i in range(ndim(output)) if i != axis] + [axis]
+        output = permute_dimensions(output, perm)
+    classes = int_shape(output)[-1]
+    labels = value_of(target).astype('int64').reshape(int_shape(output)[:-1])
+    return categorical_crossentropy(one_hot(labels, classes), output, from_logits=from_logits)
+
+
+@symbolic_aware
+def binary_crossentropy(target, output, from_logits=False):
+    """Elementwise binary crossentropy.
+
+    As Keras 2.2.4: without `from_logits`, probabilities are clipped to
+    `[epsilon, 1 - epsilon]` and turned back into logits, then the stable
+    formula `max(z, 0) - z * t + log(1 + exp(-|z|))` is used.
+    """
+    if not from_logits:
+        eps = state.epsilon()
+        output = clip(output, eps, 1.0 - eps)
+        output = log(divide(output, subtract(1.0, output)))
+    z = output
+    return add(subtract(relu(z), multiply(z, target)), softplus(negative(abs(z))))
+
+
+@symbolic_aware
+def l2_normalize(x, axis=None):
+    """`x / sqrt(max(sum(x ** 2), 1e-12))` along `axis`."""
+    norm = sqrt(maximum(sum(square(x), axis=axis, keepdims=True), 1e-12))
+    return divide(x, norm)
+
+
+@symbolic_aware
+def in_top_k(predictions, targets, k):
+    """Whether each target class is among the `k` largest predictions."""
+    p = value_of(predictions)
+    t = value_of(targets).astype(np.intp).reshape(-1)
+    target_scores = p[np.arange(len(t)), t]
+    better = (p > target_scores[:, None]).sum(axis=1)
+    return better < k
+
+
+@symbolic_aware
+def bias_add(x, bias, data_format=None):
+    """Adds a bias vector to the channels axis."""
+    data_format = state.normalize_data_format(data_format)
+    if data_format == 'channels_first' and ndim(x) > 2:
+        bias_shape = int_shape(bias)
+        if len(bias_shape) == 1:
+            bias = reshape(bias, (1, bias_shape[0]) + (1,) * (ndim(x) - 2))
+        else:
+            bias = reshape(bias, (1, bias_shape[-1]) + bias_shape[:-1])
+    return add(x, bias)
+
+
+# --- randomness ---------------------------------------------------------------
+
+def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
+    """Uniform draws of `shape`."""
+    return apply(N.random_uniform, shape=tuple(shape), minval=minval, maxval=maxval,
+                 dtype=dtype or state.floatx(), seed=seed)
+
+
+def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal draws of `shape`."""
+    return apply(N.random_normal, shape=tuple(shape), mean=mean, stddev=stddev,
+                 dtype=dtype or state.floatx(), seed=seed)
+
+
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """Normal draws within two standard deviations."""
+    return apply(N.truncated_normal, shape=tuple(shape), mean=mean, stddev=stddev,
+                 dtype=dtype or state.floatx(), seed=seed)
+
+
+def random_binomial(shape, p=0.0, dtype=None, seed=None):
+    """Bernoulli(p) draws of `shape`."""
+    return apply(N.random_binomial, shape=tuple(shape), p=p, dtype=dtype or state.floatx(),
+                 seed=seed)
+
+
+@symbolic_aware
+def dropout(x, level, noise_shape=None, seed=None):
+    """Zeroes each element with probability `level`, scaling the rest by `1/(1-level)`.
+
+    # Arguments
+        x: tensor.
+        level: fraction of entries to drop, in `[0, 1)`.
+        noise_shape: shape of the mask, broadcast against `x` (e.g. one mask per
+            channel for SpatialDropout); defaults to `x`'s shape.
+        seed: optional seed.
+
+    # Raises
+        ValueError: if `level` is outside `[0, 1)`.
+    """
+    if not 0.0 <= level < 1.0:
+        raise ValueError('Dropout level must be in interval [0, 1), received %r.' % (level,))
+    shape = int_shape(x) if noise_shape is None else tuple(
+        s if s is not None else n for s, n in zip(noise_shape, int_shape(x)))
+    keep = random_binomial(shape, p=1.0 - level, dtype=value_dtype(x).name, seed=seed)
+    return multiply(x, keep / (1.0 - level))
+
+
+# --- learning phase -----------------------------------------------------------
+
+learning_phase = graph_module.learning_phase
+set_learning_phase = graph_module.set_learning_phase
+
+
+def in_train_phase(x, alt, training=None):
+    """`x` in the training phase, `alt` in the test phase.
+
+    # Arguments
+        x, alt: tensors or callables returning tensors (called only if chosen).
+        training: 0/1/bool, or None for the current `K.learning_phase()`.
+    """
+    if training is None:
+        training = learning_phase()
+    if isinstance(training, SymbolicTensor):
+        return _in_train_phase_deferred(x, alt, training)
+    chosen = x if training else alt
+    return chosen() if callable(chosen) else chosen
+
+
+@symbolic_aware
+def _in_train_phase_deferred(x, alt, training):
+    return in_train_phase(x, alt, training=training)
+
+
+def in_test_phase(x, alt, training=None):
+    """`x` in the test phase, `alt` in the training phase."""
+    return in_train_phase(alt, x, training=training)
+
+
+# --- functions and gradients ----------------------------------------------------
+
+class Function(object):
+    """A callable evaluating symbolic outputs from input values (`K.function`).
+
+    # Arguments
+        inputs: list of placeholders / `Input` tensors, optionally including
+            `K.learning_phase()` (then fed as 0 = test or 1 = train).
+        outputs: list of symbolic tensors to compute.
+        updates: list of `(variable, new value tensor)` pairs applied after
+            each call.
+    """
+
+    def __init__(self, inputs, outputs, updates=None, name=None):
+        self.inputs = list(inputs)
+        self.outputs = list(outputs)
+        self.updates = []
+        for u in updates or []:
+            if isinstance(u, tuple):
+                self.updates.append(u)
+        for t in self.inputs:
+            if not isinstance(t, SymbolicTensor):
+                raise TypeError('K.function inputs must be placeholders or Input tensors; '
+                                'received %r.' % (t,))
+        targets = self.outputs + [new for _, new in self.updates]
+        self.order = graph_module.topological_nodes(
+            [t for t in targets if isinstance(t, SymbolicTensor)],
+            {id(t) for t in self.inputs} | {id(LEARNING_PHASE)})
+
+    def __call__(self, inputs):
+        if not isinstance(inputs, (list, tuple)):
+            raise TypeError('`inputs` to a K.function should be a list, received %s.'
+                            % type(inputs).__name__)
+        if len(inputs) != len(self.inputs):
+            raise ValueError('This K.function expects %d inputs, received %d.'
+                             % (len(self.inputs), len(inputs)))
+        phase = _PHASE_DEFAULT()
+        feed = []
+        for t, v in zip(self.inputs, inputs):
+            if t is LEARNING_PHASE:
+                phase = int(value_of(v))
+                continue
+            v = value_of(v)
+            if v.dtype != t.dtype and not (t.dtype.kind in 'iu' and v.dtype.kind in 'iu'):
+                v = v.astype(t.dtype)
+            feed.append((t, v))
+        targets = self.outputs + [new for _, new in self.updates]
+        sym = [t for t in targets if isinstance(t, SymbolicTensor)]
+        values = dict(zip(map(id, sym), graph_module.evaluate(sym, feed, phase, self.order)))
+        results = [values[id(t)] if isinstance(t, SymbolicTensor) else value_of(t)
+                   for t in targets]
+        for (var, _), new in zip(self.updates, results[len(self.outputs):]):
+            update(var, new)
+        return [np.asarray(value_of(r)) for r in results[:len(self.outputs)]]
+
+
+def _PHASE_DEFAULT():
+    fixed = graph_module._PHASE['fixed']
+    return 0 if fixed is None else fixed
+
+
+def function(inputs, outputs, updates=None, **kwargs):
+    """Builds a `Function` (FAQ: "How can I obtain the output of an intermediate layer?").
+
+    # Example
+    ```python
+    get_3rd_layer_output = K.function([model.layers[0].input, K.learning_phase()],
+                                      [model.layers[3].output])
+    layer_output = get_3rd_layer_output([x, 0])[0]   # test mode
+    ```
+    """
+    unknown = set(kwargs) - {'name'}
+    if unknown:
+        raise ValueError('Invalid argument(s) %s passed to K.function.' % sorted(unknown))
+    return Function(inputs, outputs, updates=updates, name=kwargs.get('name'))
+
+
+class _GradientNode(object):
+    """Symbolic `K.gradients`: evaluates the loss's graph under a tape when run."""
+
+    def __init__(self, loss, wrt):
+        self.loss = loss
+        self.wrt = list(wrt)
+        leaves, stack, seen = [], [loss], set()
+        while stack:
+            t = stack.pop()
+            if id(t) in seen:
+                continue
+            seen.add(id(t))
+            if t.node is None:
+                leaves.append(t)
+            else:
+                stack.extend(t.node.inputs)
+        for w in self.wrt:
+            if isinstance(w, SymbolicTensor) and w.node is not None:
+                raise ValueError('K.gradients supports variables and input placeholders as '
+                                 'sources; %r is an intermediate tensor.' % w.name)
+        self.inputs = leaves
+        self.outputs = [SymbolicTensor(int_shape(w), value_dtype(w), name='gradients:%d' % i,
+                                       node=self, index=i) for i, w in enumerate(self.wrt)]
+
+    def run(self, values, masks):
+        with GradientTape([w for w in self.wrt if isinstance(w, Variable)]) as tape:
+            feed = []
+            for t, v in zip(self.inputs, values):
+                if t is LEARNING_PHASE:
+                    continue
+                feed.append((t, Traced(value_of(v), tape) if any(t is w for w in self.wrt)
+                             else v))
+            traced = dict((id(t), v) for t, v in feed)
+            loss = graph_module.evaluate([self.loss], feed, learning_phase_value())[0]
+        sources = [traced[id(w)] if isinstance(w, SymbolicTensor) else w for w in self.wrt]
+        loss_sum = loss if np.ndim(value_of(loss)) == 0 else None
+        if loss_sum is None:
+            with tape:
+                loss_sum = sum(loss)
+        return tape.gradient(loss_sum, sources), [None] * len(self.wrt)
+
+
+def learning_phase_value():
+    """The learning phase in force right now, as an int."""
+    phase = learning_phase()
+    return 0 if isinstance(phase, SymbolicTensor) else int(phase)
+
+
+def gradients(loss, variables):
+    """Gradients of `loss` (summed if not scalar) with respect to `variables`.
+
+    # Arguments
+        loss: a symbolic tensor (the gradients are then symbolic, for
+            `K.function`), or a value computed under an open `GradientTape`.
+        variables: list of `Variable`s (or input placeholders, symbolically).
+    """
+    if isinstance(loss, SymbolicTensor):
+        return list(_GradientNode(loss, variables).outputs)
+    tape = active_tape()
+    if tape is None or not isinstance(loss, Traced):
+        raise ValueError('K.gradients on a concrete value needs it to be computed under an '
+                         'open GradientTape; build the loss symbolically or open a tape.')
+    if np.ndim(loss.value) != 0:
+        loss = sum(loss)
+    return tape.gradient(loss, variables)
+
+
+def print_tensor(x, message=''):
+    """Prints `message` and the value of `x` when it is computed; returns `x`."""
+    @symbolic_aware
+    def _print(x):
+        print(message, value_of(x))
+        return x
+    return _print(x)

@@ -1,0 +1,179 @@
+"""Neural-network primitives: activations, softmax, and random draws.
+
+Random draws use NumPy's global generator unless a `seed` is given, so the
+FAQ's reproducibility recipe (`np.random.seed(...)` before building a model)
+makes initial weights and dropout masks repeat from run to run. A given seed
+starts its own generator once and then continues it, so a seeded dropout layer
+still draws a new mask at every batch (as an op-level seed does in TensorFlow).
+"""
+import numpy as np
+
+from refkeras.backend.registry import primitive
+
+# --- activations ------------------------------------------------------------
+
+
+@primitive()
+def relu(x, alpha=0.0, max_value=None, threshold=0.0):
+    """Rectified linear unit, as Keras 2.2.4's `K.relu`.
+
+    `max_value` for `x >= max_value`, `x` for `threshold < x < max_value`,
+    `alpha * (x - threshold)` otherwise.
+    """
+    x = np.asarray(x)
+    if alpha == 0.0 and threshold == 0.0:
+        out = np.maximum(x, 0)
+    else:
+        out = np.where(x > threshold, x, alpha * (x - threshold)).astype(x.dtype, copy=False)
+    if max_value is not None:
+        out = np.minimum(out, np.asarray(max_value, dtype=x.dtype))
+    return out
+
+
+@relu.defgrad
+def _relu_grad(g, out, x, alpha=0.0, max_value=None, threshold=0.0):
+    x = np.asarray(x)
+    slope = np.where(x > threshold, 1.0, alpha).astype(g.dtype)
+    if max_value is not None:
+        slope = np.where(x >= max_value, 0.0, slope).astype(g.dtype)
+    return (g * slope,)
+
+
+@primitive()
+def elu(x, alpha=1.0):
+    """Exponential linear unit: `x` if `x > 0` else `alpha * (exp(x) - 1)`."""
+    x = np.asarray(x)
+    return np.where(x > 0, x, alpha * np.expm1(np.minimum(x, 0))).astype(x.dtype, copy=False)
+
+
+@elu.defgrad
+def _elu_grad(g, out, x, alpha=1.0):
+    return (np.where(np.asarray(x) > 0, g, g * (out + alpha)).astype(g.dtype),)
+
+
+@primitive()
+def sigmoid(x):
+    """Logistic sigmoid `1 / (1 + exp(-x))`, computed without overflow."""
+    x = np.asarray(x)
+    z = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + z), z / (1 + z)).astype(x.dtype, copy=False)
+
+
+@sigmoid.defgrad
+def _sigmoid_grad(g, out, x):
+    return (g * out * (1 - out),)
+
+
+@primitive()
+def hard_sigmoid(x):
+    """Piecewise linear sigmoid: `clip(0.2 * x + 0.5, 0, 1)`."""
+    x = np.asarray(x)
+    return np.clip(0.2 * x + 0.5, 0.0, 1.0).astype(x.dtype, copy=False)
+
+
+@hard_sigmoid.defgrad
+def _hard_sigmoid_grad(g, out, x):
+    x = np.asarray(x)
+    return (np.where((x > -2.5) & (x < 2.5), 0.2 * g, 0).astype(g.dtype),)
+
+
+@primitive()
+def tanh(x):
+    """Hyperbolic tangent."""
+    return np.tanh(x)
+
+
+@tanh.defgrad
+def _tanh_grad(g, out, x):
+    return (g * (1 - out * out),)
+
+
+@primitive()
+def softplus(x):
+    """`log(1 + exp(x))`, computed without overflow."""
+    x = np.asarray(x)
+    return np.logaddexp(np.zeros((), dtype=x.dtype), x)
+
+
+@softplus.defgrad
+def _softplus_grad(g, out, x):
+    return (g * sigmoid.forward(x),)
+
+
+@primitive()
+def softsign(x):
+    """`x / (1 + |x|)`."""
+    return x / (1 + np.abs(x))
+
+
+@softsign.defgrad
+def _softsign_grad(g, out, x):
+    d = 1 + np.abs(x)
+    return (g / (d * d),)
+
+
+@primitive()
+def softmax(x, axis=-1):
+    """Softmax along `axis`, shifted by the maximum for stability."""
+    x = np.asarray(x)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+    return e / np.sum(e, axis=axis, keepdims=True)
+
+
+@softmax.defgrad
+def _softmax_grad(g, out, x, axis=-1):
+    return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
+
+
+# --- random draws -------------------------------------------------------------
+
+_SEEDED = {}
+
+
+def generator(seed=None):
+    """The random generator for `seed`: NumPy's global one when seed is None.
+
+    # Arguments
+        seed: None or an int. Each int gets one `RandomState`, created on first
+            use and continued afterwards (reset by `K.clear_session()`).
+    """
+    if seed is None:
+        return np.random.mtrand._rand
+    if seed not in _SEEDED:
+        _SEEDED[seed] = np.random.RandomState(seed)
+    return _SEEDED[seed]
+
+
+def reset_seeded_generators():
+    """Forgets every seeded generator (part of `K.clear_session`)."""
+    _SEEDED.clear()
+
+
+@primitive(differentiable=False)
+def random_uniform(shape=None, minval=0.0, maxval=1.0, dtype='float32', seed=None):
+    """Uniform draws in `[minval, maxval)`."""
+    return generator(seed).uniform(minval, maxval, size=shape).astype(dtype)
+
+
+@primitive(differentiable=False)
+def random_normal(shape=None, mean=0.0, stddev=1.0, dtype='float32', seed=None):
+    """Normal draws."""
+    return generator(seed).normal(mean, stddev, size=shape).astype(dtype)
+
+
+@primitive(differentiable=False)
+def truncated_normal(shape=None, mean=0.0, stddev=1.0, dtype='float32', seed=None):
+    """Normal draws, redrawn until within two standard deviations of the mean."""
+    rng = generator(seed)
+    z = rng.standard_normal(size=shape)
+    outside = np.abs(z) > 2
+    while outside.any():
+        z[outside] = rng.standard_normal(size=int(outside.sum()))
+        outside = np.abs(z) > 2
+    return (mean + stddev * z).astype(dtype)
+
+
+@primitive(differentiable=False)
+def random_binomial(shape=None, p=0.0, dtype='float32', seed=None):
+    """Bernoulli draws: 1 with probability `p`, else 0."""
+    return (generator(seed).uniform(size=shape) < p).astype(dtype)

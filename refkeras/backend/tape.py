@@ -1,0 +1,157 @@
+"""Reverse-mode automatic differentiation with a tape.
+
+While a `GradientTape` is open, every primitive whose inputs depend on a watched
+`Variable` is recorded: its inputs, its attributes and its output. The output is
+returned as a `Traced` value (an array that remembers it is on the tape).
+`tape.gradient(target, sources)` then walks the records backwards, applying each
+primitive's gradient rule and summing the gradients that reach every value.
+
+This is the whole autodiff engine; there is no graph compiler behind it.
+"""
+import numpy as np
+
+from refkeras.backend.tensors import Traced, Variable
+
+_ACTIVE_TAPES = []
+_IMPLEMENTATION = {'table': None}
+
+
+def set_implementation_table(table):
+    """Routes primitives to another backend's implementations (used by `accel`).
+
+    # Arguments
+        table: None for the NumPy reference, or a dict mapping primitive names to
+            objects with `forward` and `grad` attributes.
+    """
+    _IMPLEMENTATION['table'] = table
+
+
+def _value(x):
+    """The concrete array (or Python scalar) behind a tensor-like argument."""
+    if isinstance(x, (Traced, Variable)):
+        return x.value
+    return x
+
+
+class _Record(object):
+    __slots__ = ('prim', 'inputs', 'values', 'attrs', 'output')
+
+    def __init__(self, prim, inputs, values, attrs, output):
+        self.prim = prim
+        self.inputs = inputs
+        self.values = values
+        self.attrs = attrs
+        self.output = output
+
+
+class GradientTape(object):
+    """Records primitives for reverse-mode differentiation.
+
+    # Arguments
+        watch: the variables to differentiate against. Primitives that depend on
+            none of them (nor on values computed from them) are not recorded, so
+            frozen layers cost no backward work. `None` watches every variable.
+
+    # Example
+    ```python
+    with GradientTape([w]) as tape:
+        loss = K.sum(K.square(K.dot(x, w)))
+    grad_w, = tape.gradient(loss, [w])
+    ```
+    """
+
+    def __init__(self, watch=None):
+        self.records = []
+        self.watched = None if watch is None else {id(v) for v in watch}
+
+    def __enter__(self):
+        _ACTIVE_TAPES.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        _ACTIVE_TAPES.remove(self)
+        return False
+
+    def tracks(self, x):
+        """Whether `x` is a value this tape must differentiate through."""
+        if isinstance(x, Traced):
+            return x.tape is self
+        if isinstance(x, Variable):
+            return self.watched is None or id(x) in self.watched
+        return False
+
+    def record(self, prim, inputs, values, attrs, output):
+        traced = Traced(output, self)
+        self.records.append(_Record(prim, inputs, values, attrs, traced))
+        return traced
+
+    def gradient(self, target, sources):
+        """Gradients of the scalar `target` with respect to each of `sources`.
+
+        # Arguments
+            target: a `Traced` value produced under this tape; non-scalar
+                targets are summed first (as TensorFlow's `gradients` does).
+            sources: list of `Variable`s or `Traced` values.
+
+        # Returns
+            A list of arrays, one per source; a source that `target` does not
+            depend on gets zeros of its shape.
+        """
+        if not isinstance(target, Traced) or target.tape is not self:
+            return [np.zeros(np.shape(_value(s)), dtype=np.asarray(_value(s)).dtype)
+                    for s in sources]
+        grads = {id(target): np.ones_like(target.value)}
+        table = _IMPLEMENTATION['table']
+        for rec in reversed(self.records):
+            g = grads.pop(id(rec.output), None)
+            if g is None:
+                continue
+            impl = rec.prim if table is None else table[rec.prim.name]
+            attrs = rec.attrs
+            if rec.prim.wants_needs:
+                attrs = dict(attrs, needs=tuple(self.tracks(x) for x in rec.inputs))
+            input_grads = impl.grad(g, rec.output.value, *rec.values, **attrs)
+            for x, gx in zip(rec.inputs, input_grads):
+                if gx is None or not self.tracks(x):
+                    continue
+                key = id(x)
+                if key in grads:
+                    grads[key] = grads[key] + gx
+                else:
+                    grads[key] = gx
+        out = []
+        for s in sources:
+            g = grads.get(id(s))
+            if g is None:
+                v = np.asarray(_value(s))
+                g = np.zeros(v.shape, dtype=v.dtype)
+            out.append(g)
+        return out
+
+
+def active_tape():
+    """The innermost open tape, or None."""
+    return _ACTIVE_TAPES[-1] if _ACTIVE_TAPES else None
+
+
+def apply(prim, *inputs, **attrs):
+    """Runs a primitive on concrete inputs, recording it if a tape needs it.
+
+    # Arguments
+        prim: a registered `Primitive`.
+        *inputs: arrays, Python scalars, `Variable`s or `Traced` values.
+        **attrs: the primitive's non-differentiable attributes (axes, shapes...).
+
+    # Returns
+        A NumPy array, or a `Traced` array when recorded on a tape.
+    """
+    values = [_value(x) for x in inputs]
+    table = _IMPLEMENTATION['table']
+    forward = prim.forward if table is None else table[prim.name].forward
+    out = forward(*values, **attrs)
+    if _ACTIVE_TAPES and prim.differentiable:
+        tape = _ACTIVE_TAPES[-1]
+        for x in inputs:
+            if tape.tracks(x):
+                return tape.record(prim, inputs, values, attrs, out)
+    return out
