@@ -7,3 +7,8 @@ __version__ = '0.1.0'
 KERAS_VERSION = '2.2.4'
 
 from refkeras import backend  # noqa: E402,F401
+from refkeras import activations, constraints, initializers, layers  # noqa: E402,F401
+from refkeras import losses, metrics, models, optimizers, regularizers  # noqa: E402,F401
+from refkeras import callbacks, utils  # noqa: E402,F401
+from refkeras.engine.input_layer import Input  # noqa: E402,F401
+from refkeras.models import Model, Sequential  # noqa: E402,F401

@@ -1,0 +1,3 @@
+"""The engine: layers, nodes, networks, models and the training loop."""
+from refkeras.engine.base_layer import InputSpec, Layer  # noqa: F401
+from refkeras.engine.input_layer import Input, InputLayer  # noqa: F401

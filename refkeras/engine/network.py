@@ -1,0 +1,282 @@
+"""`Network`: a directed acyclic graph of layers, itself usable as a layer.
+
+`Model(inputs, outputs)` (in `training.py`) adds training to this class. The
+graph is mapped as Keras 2.2.4 maps it: nodes get depths, `self.layers` is
+ordered by decreasing depth (inputs first) and, within a depth, by the order a
+depth-first walk from the outputs meets them. Weight files list layers in
+this order, so it matters for file compatibility.
+"""
+import numpy as np
+
+from refkeras import backend as K
+from refkeras.backend import graph as graph_module
+from refkeras.engine.base_layer import Layer, Node, _unique
+from refkeras.engine.input_layer import InputLayer
+from refkeras.utils.generic_utils import to_list, unpack_singleton
+
+
+class Network(Layer):
+    """A graph of layers from `inputs` to `outputs`.
+
+    # Arguments
+        inputs: an `Input` tensor or a list of them.
+        outputs: a tensor or a list of tensors computed from `inputs` by layers.
+        name: model name (`model_1`, ... by default).
+
+    # Raises
+        ValueError: if an input is not an `Input` tensor, an output was not
+            produced by a layer, an output cannot be computed from the inputs
+            ("graph disconnected"), an input is repeated, or two layers share a
+            name.
+    """
+
+    def __init__(self, inputs, outputs, name=None):
+        super(Network, self).__init__(name=name)
+        self._init_graph_network(inputs, outputs)
+
+    def _init_graph_network(self, inputs, outputs):
+        inputs, outputs = to_list(inputs), to_list(outputs)
+        self._check_graph_endpoints(inputs, outputs)
+        self.inputs, self.outputs = list(inputs), list(outputs)
+        self.input_layers = [x._keras_history[0] for x in self.inputs]
+        self.output_layers = [x._keras_history[0] for x in self.outputs]
+        self.input_names = [layer.name for layer in self.input_layers]
+        self.output_names = [layer.name for layer in self.output_layers]
+        self._map_graph()
+        self._order = graph_module.topological_nodes(self.outputs, {id(x) for x in self.inputs})
+        self._feed_input_shapes = [x.shape for x in self.inputs]
+        self.built = True
+        self._is_graph_network = True
+        self.supports_masking = True
+        # The network's own node, so `model.input` / `model.output` work as for any layer.
+        self._inbound_nodes = []
+        Node(self, inbound_layers=[], node_indices=[], tensor_indices=[],
+             input_tensors=self.inputs, output_tensors=self.outputs,
+             input_shapes=[x.shape for x in self.inputs],
+             output_shapes=[x.shape for x in self.outputs])
+
+    def _check_graph_endpoints(self, inputs, outputs):
+        cls = self.__class__.__name__
+        seen = set()
+        for x in inputs:
+            history = getattr(x, '_keras_history', None)
+            if history is None or not isinstance(history[0], InputLayer):
+                raise ValueError('Input tensors to a %s must come from `refkeras.layers.Input`. '
+                                 'Received: %r (missing previous layer metadata).' % (cls, x))
+            if id(x) in seen:
+                raise ValueError('The list of inputs passed to the model is redundant: all '
+                                 'inputs should only appear once. Found: %r' % (inputs,))
+            seen.add(id(x))
+        for x in outputs:
+            if getattr(x, '_keras_history', None) is None:
+                raise ValueError('Output tensors to a %s must be the output of a Keras `Layer` '
+                                 '(thus holding past layer metadata). Found: %r' % (cls, x))
+
+    def _map_graph(self):
+        """Depths of nodes and layers, layer order, and the reachability check."""
+        nodes_depths, layers_depths, layer_indices = {}, {}, {}
+        in_decreasing_depth, finished, in_progress = [], set(), set()
+
+        def visit(layer, node_index):
+            node = layer._inbound_nodes[node_index]
+            if node in in_progress:
+                raise ValueError('The graph of layer "%s" has a cycle.' % layer.name)
+            if node in finished:
+                return
+            layer_indices.setdefault(layer, len(layer_indices))
+            in_progress.add(node)
+            for inbound_layer, index in zip(node.inbound_layers, node.node_indices):
+                visit(inbound_layer, index)
+            finished.add(node)
+            in_progress.remove(node)
+            in_decreasing_depth.append(node)
+
+        for x in self.outputs:
+            layer, node_index, _ = x._keras_history
+            visit(layer, node_index)
+
+        for node in reversed(in_decreasing_depth):
+            depth = nodes_depths.setdefault(node, 0)
+            depth = max(depth, layers_depths.get(node.outbound_layer, 0))
+            layers_depths[node.outbound_layer] = depth
+            nodes_depths[node] = depth
+            for inbound_layer, index in zip(node.inbound_layers, node.node_indices):
+                inbound_node = inbound_layer._inbound_nodes[index]
+                nodes_depths[inbound_node] = max(depth + 1, nodes_depths.get(inbound_node, 0))
+
+        self._nodes_by_depth = {}
+        for node, depth in nodes_depths.items():
+            self._nodes_by_depth.setdefault(depth, []).append(node)
+        layers_by_depth = {}
+        for layer, depth in layers_depths.items():
+            layers_by_depth.setdefault(depth, []).append(layer)
+        self._layers = []
+        for depth in sorted(layers_by_depth, reverse=True):
+            self._layers.extend(sorted(layers_by_depth[depth], key=lambda l: layer_indices[l]))
+        self._layers_by_depth = layers_by_depth
+        self._network_nodes = set(nodes_depths)
+
+        computable = {id(x) for x in self.inputs}
+        accessed = []
+        for depth in sorted(self._nodes_by_depth, reverse=True):
+            for node in self._nodes_by_depth[depth]:
+                for x in node.input_tensors:
+                    if id(x) not in computable:
+                        raise ValueError('Graph disconnected: cannot obtain value for tensor %r '
+                                         'at layer "%s". The following previous layers were '
+                                         'accessed without issue: %s'
+                                         % (x, node.outbound_layer.name, accessed))
+                computable.update(id(x) for x in node.output_tensors)
+                accessed.append(node.outbound_layer.name)
+
+        names = [layer.name for layer in self._layers]
+        for name in names:
+            if names.count(name) != 1:
+                raise ValueError('The name "%s" is used %d times in the model. All layer names '
+                                 'should be unique.' % (name, names.count(name)))
+
+    # --- layers and weights ---------------------------------------------------
+
+    @property
+    def layers(self):
+        return list(self._layers)
+
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by index in `self.layers`.
+
+        # Raises
+            ValueError: for an unknown name, an index out of range, or neither.
+        """
+        if index is not None:
+            if name is not None:
+                raise ValueError('Provide either a layer name or a layer index, not both.')
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError('Was asked to retrieve layer at index %d but model only has %d '
+                                 'layers.' % (index, len(self.layers)))
+            return self.layers[index]
+        if name is None:
+            raise ValueError('Provide either a layer name or layer index.')
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError('No such layer: %s. The model has: %s.'
+                         % (name, [layer.name for layer in self.layers]))
+
+    @property
+    def trainable_weights(self):
+        if not self.trainable:
+            return []
+        return _unique([w for layer in self.layers for w in layer.trainable_weights])
+
+    @property
+    def non_trainable_weights(self):
+        weights = _unique([w for layer in self.layers for w in layer.non_trainable_weights])
+        if not self.trainable:
+            return _unique([w for layer in self.layers for w in layer.trainable_weights] + weights)
+        return weights
+
+    def get_weights(self):
+        """All weights' values, layer by layer (the order `set_weights` expects)."""
+        return K.batch_get_value(_unique([w for layer in self.layers for w in layer.weights]))
+
+    def set_weights(self, weights):
+        """Sets all weights from a list in `get_weights` order.
+
+        # Raises
+            ValueError: naming the layer, for a wrong count or shape; nothing is
+                changed then.
+        """
+        params = _unique([w for layer in self.layers for w in layer.weights])
+        if len(params) != len(weights):
+            raise ValueError('Model %s expects %d weight arrays, received %d.'
+                             % (self.name, len(params), len(weights)))
+        pairs = []
+        for p, w in zip(params, weights):
+            w = np.asarray(w)
+            if tuple(p.shape) != w.shape:
+                raise ValueError('Weight %s of model %s has shape %s; the value given has shape %s.'
+                                 % (p.name, self.name, p.shape, w.shape))
+            pairs.append((p, w))
+        K.batch_set_value(pairs)
+
+    @property
+    def losses(self):
+        """Every layer's losses (weight penalties computed now, added losses)."""
+        out = []
+        for layer in self.layers:
+            out.extend(layer.losses)
+        for loss in self._losses:
+            out.append(loss() if callable(loss) and not hasattr(loss, 'shape') else loss)
+        return out
+
+    @property
+    def updates(self):
+        return [u for layer in self.layers for u in layer.updates]
+
+    @property
+    def stateful(self):
+        return any(getattr(layer, 'stateful', False) for layer in self.layers)
+
+    @stateful.setter
+    def stateful(self, value):
+        pass  # Derived from the layers; Layer.__init__ assigns it.
+
+    def reset_states(self):
+        """Resets the states of every stateful layer (FAQ: "How can I use stateful RNNs?")."""
+        for layer in self.layers:
+            if hasattr(layer, 'reset_states') and getattr(layer, 'stateful', False):
+                layer.reset_states()
+
+    @property
+    def uses_learning_phase(self):
+        return True
+
+    # --- running ----------------------------------------------------------------
+
+    def _run(self, inputs, mask, arguments):
+        masks = None if mask is None else to_list(mask)
+        values = to_list(inputs)
+        if len(values) != len(self.inputs):
+            raise ValueError('Model %s expects %d inputs, received %d.'
+                             % (self.name, len(self.inputs), len(values)))
+        feed = list(zip(self.inputs, values))
+        phase = K.learning_phase()
+        training = arguments.get('training')
+        if training is not None:
+            phase = int(bool(training))
+        elif not isinstance(phase, int):
+            phase = 0
+        outputs, out_masks = graph_module.evaluate(self.outputs, feed, phase, self._order,
+                                                   return_masks=True, feed_masks=masks)
+        return outputs, out_masks
+
+    def call(self, inputs, mask=None, training=None):
+        """Evaluates the graph on concrete inputs."""
+        outputs, _ = self._run(inputs, mask, {'training': training})
+        return unpack_singleton(outputs)
+
+    def compute_mask(self, inputs, mask=None):
+        _, masks = self._run(inputs, mask, {})
+        return unpack_singleton(masks)
+
+    def compute_output_shape(self, input_shape):
+        """Propagates shapes through the layers' own `compute_output_shape`."""
+        shapes = to_list(input_shape) if isinstance(input_shape, list) else [input_shape]
+        known = {id(x): tuple(s) for x, s in zip(self.inputs, shapes)}
+        for node in self._order:
+            in_shapes = [known[id(x)] for x in node.input_tensors]
+            out = node.outbound_layer.compute_output_shape(unpack_singleton(in_shapes))
+            out = out if isinstance(out, list) else [out]
+            for x, s in zip(node.output_tensors, out):
+                known[id(x)] = tuple(s)
+        return unpack_singleton([known[id(x)] for x in self.outputs])
+
+    # --- summary -------------------------------------------------------------------
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Prints the layers, their output shapes and parameter counts, as Keras does."""
+        from refkeras.utils.layer_utils import print_summary
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
+    def count_params(self):
+        return int(sum(int(np.prod(w.shape)) for w in _unique(self.weights)))

@@ -1,0 +1,159 @@
+"""`Sequential`: a linear stack of layers (FAQ: "How can I remove a layer from a Sequential model?")."""
+from refkeras.engine.base_layer import Layer
+from refkeras.engine.input_layer import Input, InputLayer
+from refkeras.engine.training import Model
+from refkeras.utils.generic_utils import to_list
+
+
+class Sequential(Model):
+    """A model whose layers are applied one after the other.
+
+    # Arguments
+        layers: optional list of layers to `add` in order.
+        name: model name (`sequential_1`, ... by default).
+
+    The first layer needs to know its input: pass `input_shape`, `input_dim`,
+    `batch_input_shape` or `batch_size` to it, or add an `InputLayer`. Without
+    that, the model is built from the data the first time it is used.
+
+    # Example
+    ```python
+    model = Sequential()
+    model.add(Dense(32, activation='relu', input_dim=784))
+    model.add(Dense(32, activation='relu'))
+    print(len(model.layers))  # 2
+    model.pop()
+    print(len(model.layers))  # 1
+    ```
+    """
+
+    def __init__(self, layers=None, name=None):
+        Layer.__init__(self, name=name)
+        self._layers = []
+        self.inputs, self.outputs = [], []
+        self._is_graph_network = True
+        self._model_compiled_state_init()
+        self.built = False
+        for layer in layers or []:
+            self.add(layer)
+
+    @property
+    def layers(self):
+        # As in Keras 2.2.4, the implicit input layer is not listed.
+        if self._layers and isinstance(self._layers[0], InputLayer):
+            return list(self._layers[1:])
+        return list(self._layers)
+
+    def add(self, layer):
+        """Adds a layer on top of the stack.
+
+        # Raises
+            TypeError: if `layer` is not a Layer.
+            ValueError: if the layer has several outputs, or the first layer's
+                input cannot be determined for a model given as a layer.
+        """
+        if not isinstance(layer, Layer):
+            raise TypeError('The added layer must be an instance of class Layer. Found: %r'
+                            % (layer,))
+        if not self.outputs:
+            if isinstance(layer, InputLayer):
+                self._layers = [layer]
+                self._set_graph(layer._inbound_nodes[-1].output_tensors,
+                                layer._inbound_nodes[-1].output_tensors)
+                return
+            batch_shape = getattr(layer, 'batch_input_shape', None)
+            if batch_shape is None and isinstance(layer, Model) and getattr(layer, 'inputs', None):
+                batch_shape = layer.inputs[0].shape
+            if batch_shape is None:
+                # No input known yet: keep the layer and build once data arrives.
+                self._layers.append(layer)
+                self.built = False
+                return
+            x = Input(batch_shape=batch_shape, dtype=getattr(layer, 'dtype', None),
+                      name=layer.name + '_input')
+            self._layers = [x._keras_history[0]] + self._layers
+            self._append(layer, x)
+            return
+        self._append(layer, self.outputs[0])
+
+    def _append(self, layer, x):
+        self._check_fresh_layer(layer)
+        output = layer(x)
+        if len(to_list(output)) != 1:
+            raise ValueError('All layers in a Sequential model should have a single output tensor. '
+                             'Layer %s has %d; use the functional API for multi-output layers.'
+                             % (layer.name, len(to_list(output))))
+        if layer not in self._layers:
+            self._layers.append(layer)
+        self._set_graph(self.inputs or [x], [output])
+
+    def _check_fresh_layer(self, layer):
+        for existing in self._layers:
+            if existing is not layer and existing.name == layer.name:
+                raise ValueError('The name "%s" is used 2 times in the model. All layer names '
+                                 'should be unique.' % layer.name)
+
+    def _set_graph(self, inputs, outputs):
+        self._init_graph_network(inputs, outputs)
+        self._layers = [l for l in self._layers_in_graph_order()]
+
+    def _layers_in_graph_order(self):
+        # `_init_graph_network` ordered `self._layers` by depth; for a stack this
+        # is the order of addition, with the input layer first.
+        return list(self._layers)
+
+    def build(self, input_shape=None):
+        """Creates the input and calls every layer, for a model added to without input shape.
+
+        # Raises
+            ValueError: if no input shape is known.
+        """
+        if input_shape is None:
+            raise ValueError('You must provide an `input_shape` argument to build Sequential '
+                             'model %s.' % self.name)
+        pending = [l for l in self._layers if not isinstance(l, InputLayer)]
+        self._layers, self.inputs, self.outputs = [], [], []
+        x = Input(batch_shape=tuple(input_shape), name=pending[0].name + '_input')
+        self._layers = [x._keras_history[0]]
+        for layer in pending:
+            self._append(layer, x if not self.outputs else self.outputs[0])
+
+    def pop(self):
+        """Removes the last layer (FAQ: "How can I remove a layer from a Sequential model?").
+
+        # Raises
+            TypeError: if the model has no layers.
+        """
+        if not self.layers:
+            raise TypeError('There are no layers in the model.')
+        removed = self._layers.pop()
+        if not self.outputs:
+            return
+        remaining = self.layers
+        if not remaining:
+            self._layers, self.inputs, self.outputs = [], [], []
+            self.built = False
+            return
+        last = remaining[-1]
+        last._outbound_nodes = [n for n in last._outbound_nodes if n.outbound_layer is not removed]
+        output = last._inbound_nodes[-1].output_tensors[0] if last is not self._layers[0] \
+            else self.inputs[0]
+        self._set_graph(self.inputs, [output])
+
+    def get_config(self):
+        """Keras 2.2.4's Sequential config: `{'name', 'layers': [{'class_name', 'config'}]}`."""
+        from refkeras.layers import serialize
+        return {'name': self.name, 'layers': [serialize(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds a Sequential model from `get_config()`'s output (2.2.4 or older list form)."""
+        from refkeras.layers import deserialize
+        if isinstance(config, dict):
+            name, layer_configs = config.get('name'), config['layers']
+        else:
+            name, layer_configs = None, config
+        model = cls(name=name)
+        for conf in layer_configs:
+            model.add(deserialize(conf, custom_objects=custom_objects))
+        return model

@@ -1,0 +1,680 @@
+"""`Model`: a `Network` that can be compiled, trained, evaluated and used to predict.
+
+Where each FAQ answer lives:
+
+- "What does sample, batch, epoch mean?": `_fit_loop` — one batch is one
+  update (`_train_step`); the last batch of an epoch may be smaller.
+- "Why is the training loss much higher than the testing loss?": `_train_step`
+  runs in training mode (learning phase 1, Dropout active, penalties added) and
+  the epoch's loss is the batch-size-weighted mean over its batches
+  (`BaseLogger`); `_test_step` (evaluate, validation) runs in test mode, once the
+  epoch is over.
+- "How is the validation split computed?": `fit` takes the *last* fraction of
+  the arrays as passed, before any shuffling, for every epoch.
+- "Is the data shuffled during training?": `_fit_loop` shuffles the training
+  indices at every epoch when `shuffle=True`; validation data never.
+- "How can I record the training / validation loss / accuracy at each epoch?":
+  `fit` returns the `History` callback.
+- "How can I 'freeze' Keras layers?": `compile` snapshots the trainable weights;
+  `_train_step` updates exactly that snapshot.
+"""
+import copy
+import warnings
+
+import numpy as np
+
+from refkeras import backend as K
+from refkeras import callbacks as cbks
+from refkeras import losses as losses_module
+from refkeras import metrics as metrics_module
+from refkeras import optimizers
+from refkeras.backend import graph as graph_module
+from refkeras.backend.tensors import SymbolicTensor
+from refkeras.engine import run_context
+from refkeras.engine import training_utils as tu
+from refkeras.engine.network import Network
+from refkeras.utils.generic_utils import to_list, unpack_singleton
+
+
+def _as_float(value):
+    return float(np.asarray(K.value_of(value)))
+
+
+class Model(Network):
+    """A trainable graph of layers: `Model(inputs, outputs)`.
+
+    # Arguments
+        inputs: an `Input` tensor or a list of them.
+        outputs: the tensor(s) computed from them.
+        name: optional model name.
+
+    # Raises
+        ValueError: see `Network`.
+        TypeError: if `inputs`/`outputs` are missing (refkeras has no
+            subclassed models).
+    """
+
+    def __init__(self, *args, **kwargs):
+        if 'input' in kwargs and 'inputs' not in kwargs:
+            kwargs['inputs'] = kwargs.pop('input')
+        if 'output' in kwargs and 'outputs' not in kwargs:
+            kwargs['outputs'] = kwargs.pop('output')
+        inputs = kwargs.pop('inputs', args[0] if len(args) > 0 else None)
+        outputs = kwargs.pop('outputs', args[1] if len(args) > 1 else None)
+        name = kwargs.pop('name', args[2] if len(args) > 2 else None)
+        if kwargs:
+            raise TypeError('Model got unexpected keyword arguments: %s' % sorted(kwargs))
+        if inputs is None or outputs is None:
+            raise TypeError('Model needs `inputs` and `outputs` (the functional API); refkeras '
+                            'does not support subclassed models.')
+        Network.__init__(self, inputs, outputs, name=name)
+        self._model_compiled_state_init()
+
+    def _model_compiled_state_init(self):
+        self.optimizer = None
+        self.loss = None
+        self.loss_functions = []
+        self.metrics = []
+        self.metrics_names = []
+        self._compiled = False
+        self._collected_trainable_weights = None
+        self.stop_training = False
+        self.history = None
+
+    # --- compile ------------------------------------------------------------
+
+    def compile(self, optimizer, loss=None, metrics=None, loss_weights=None,
+                sample_weight_mode=None, weighted_metrics=None, target_tensors=None, **kwargs):
+        """Configures the model for training.
+
+        Also snapshots which weights are trainable (FAQ: "How can I 'freeze'
+        Keras layers?"): setting `layer.trainable` later has no effect on
+        training until `compile` is called again.
+
+        # Arguments
+            optimizer: name or optimizer instance.
+            loss: name or function; for several outputs, a list or a dict by
+                output name (or one loss used for all outputs).
+            metrics: list of names/functions (or a dict by output name).
+            loss_weights: list or dict of scalar weights of each output's loss.
+            sample_weight_mode: None, or 'temporal' for per-timestep weights
+                (a list or dict for several outputs).
+            weighted_metrics: metrics weighted by `sample_weight`/`class_weight`.
+            target_tensors: unsupported (refkeras feeds targets as arrays).
+
+        # Raises
+            ValueError: for an unknown optimizer, loss or metric, or a loss /
+                loss_weights structure that does not match the outputs. The
+                model is left as it was.
+        """
+        if target_tensors is not None:
+            raise ValueError('refkeras does not support `target_tensors`; pass targets to fit().')
+        if kwargs:
+            raise TypeError('Invalid keyword argument(s) in `compile`: %s' % sorted(kwargs))
+        if not self.built:
+            raise RuntimeError('Model %s is not built yet: give its first layer an input_shape, '
+                               'or call it on data first.' % self.name)
+        optimizer = optimizers.get(optimizer)
+        names = self.output_names
+        loss_fns = [None if l is None else losses_module.get(l)
+                    for l in self._per_output(loss, 'loss', required=True)]
+        weights = self._per_output(loss_weights, 'loss_weights', default=1.0)
+        modes = self._per_output(sample_weight_mode, 'sample_weight_mode', default=None)
+        metric_lists = self._collect_metrics(metrics)
+        weighted_lists = self._collect_metrics(weighted_metrics)
+        resolved = [self._resolve_metrics(ms, fn, out.shape, '')
+                    for ms, fn, out in zip(metric_lists, loss_fns, self.outputs)]
+        resolved_w = [self._resolve_metrics(ms, fn, out.shape, 'weighted_')
+                      for ms, fn, out in zip(weighted_lists, loss_fns, self.outputs)]
+
+        # Everything is valid: now change the model.
+        self.optimizer = optimizer
+        self.loss = loss or {}
+        self.loss_functions = loss_fns
+        self.loss_weights = loss_weights
+        self._loss_weight_values = [float(w) for w in weights]
+        self.sample_weight_mode = sample_weight_mode
+        self._sample_weight_modes = modes
+        self._output_metrics = [(a, b) for a, b in zip(resolved, resolved_w)]
+        self.metrics = metrics or []
+        self.weighted_metrics = weighted_metrics
+        self.metrics_names = ['loss']
+        multi = len(names) > 1
+        if multi:
+            self.metrics_names += ['%s_loss' % n for n, fn in zip(names, loss_fns) if fn]
+        for name, (plain, weighted) in zip(names, self._output_metrics):
+            for label, _ in plain + weighted:
+                self.metrics_names.append('%s_%s' % (name, label) if multi else label)
+        self._collected_trainable_weights = list(self.trainable_weights)
+        self._compiled = True
+
+    def _per_output(self, value, what, required=False, default=None):
+        """Spreads a per-output argument (one value, list, or dict) over the outputs."""
+        names = self.output_names
+        if isinstance(value, dict):
+            unknown = [k for k in value if k not in names]
+            if unknown:
+                raise ValueError('Unknown entry in %s dictionary: %r. Only expected the following '
+                                 'keys: %s' % (what, unknown[0], names))
+            out = []
+            for n in names:
+                if n not in value:
+                    if required:
+                        warnings.warn('Output "%s" missing from %s dictionary. We assume this was '
+                                      'done on purpose: it will not be trained.' % (n, what))
+                    out.append(default)
+                else:
+                    out.append(value[n])
+            return out
+        if isinstance(value, (list, tuple)):
+            if len(value) != len(names):
+                raise ValueError('When passing a list as %s, it should have one entry per model '
+                                 'output. The model has %d outputs, but you passed %s=%r'
+                                 % (what, len(names), what, value))
+            return list(value)
+        if value is None:
+            if required:
+                raise ValueError('compile() needs a `loss` (a name like "mse" or a function).')
+            return [default] * len(names)
+        return [value] * len(names)
+
+    def _collect_metrics(self, metrics):
+        names = self.output_names
+        if not metrics:
+            return [[] for _ in names]
+        if isinstance(metrics, (list, tuple)):
+            return [list(metrics) for _ in names]
+        if isinstance(metrics, dict):
+            out = []
+            for n in names:
+                ms = metrics.get(n, [])
+                out.append(list(ms) if isinstance(ms, (list, tuple)) else [ms])
+            return out
+        raise TypeError('Type of `metrics` argument not understood. Expected a list or '
+                        'dictionary, found: %r' % (metrics,))
+
+    def _resolve_metrics(self, metric_list, loss_fn, output_shape, prefix):
+        resolved = []
+        for m in metric_list:
+            if m in ('accuracy', 'acc', 'crossentropy', 'ce'):
+                label, fn = metrics_module.resolve_accuracy(m, loss_fn, output_shape) \
+                    if m in ('accuracy', 'acc') else self._resolve_crossentropy(m, loss_fn,
+                                                                               output_shape)
+            else:
+                fn = metrics_module.get(m)
+                label = getattr(fn, '__name__', str(m))
+            resolved.append((prefix + label, fn))
+        return resolved
+
+    @staticmethod
+    def _resolve_crossentropy(name, loss_fn, output_shape):
+        if output_shape[-1] == 1 or loss_fn is losses_module.binary_crossentropy:
+            return name, losses_module.binary_crossentropy
+        if loss_fn is losses_module.sparse_categorical_crossentropy:
+            return name, losses_module.sparse_categorical_crossentropy
+        return name, losses_module.categorical_crossentropy
+
+    def _check_compiled(self):
+        if not self._compiled:
+            raise RuntimeError('You must compile your model before training/testing. Use '
+                               '`model.compile(optimizer, loss)`.')
+
+    def _check_trainable_weights_consistency(self):
+        """Warns if `trainable` changed since `compile` (it has no effect until recompiling)."""
+        if self._collected_trainable_weights is None:
+            return
+        if len(self.trainable_weights) != len(self._collected_trainable_weights) or any(
+                a is not b for a, b in zip(self.trainable_weights,
+                                           self._collected_trainable_weights)):
+            warnings.warn('Discrepancy between trainable weights and collected trainable weights, '
+                          'did you set `model.trainable` without calling `model.compile` after ?')
+
+    # --- one step --------------------------------------------------------------
+
+    def _forward(self, xs, phase):
+        """Runs the graph; returns (outputs, masks, symbolic model losses' values)."""
+        extra = [l for l in self._losses if isinstance(l, SymbolicTensor)]
+        feed = list(zip(self.inputs, xs))
+        values, masks = graph_module.evaluate(self.outputs + extra, feed, phase,
+                                              return_masks=True)
+        n = len(self.outputs)
+        return values[:n], masks[:n], values[n:]
+
+    def _objective(self, ys, outputs, masks, sample_weights):
+        """Total loss, per-output losses and metric values for one batch.
+
+        Each output's loss is Keras 2.2.4's weighted masked objective: the
+        per-sample loss times the mask (renormalised by the mask's mean), times
+        the sample weight (renormalised by the fraction of non-zero weights),
+        averaged over the batch.
+        """
+        total = 0.0
+        per_output, metric_values = [], []
+        for i, (y, out, mask, fn) in enumerate(zip(ys, outputs, masks, self.loss_functions)):
+            if fn is None:
+                continue
+            sw = sample_weights[i] if sample_weights else None
+            value = _weighted_masked_objective(fn, y, out, sw, mask)
+            per_output.append(value)
+            total = K.add(total, K.multiply(self._loss_weight_values[i], value))
+        for i, (y, out, mask) in enumerate(zip(ys, outputs, masks)):
+            plain, weighted = self._output_metrics[i]
+            sw = sample_weights[i] if sample_weights else None
+            for _, fn in plain:
+                metric_values.append(_weighted_masked_objective(fn, y, out, None, mask))
+            for _, fn in weighted:
+                metric_values.append(_weighted_masked_objective(fn, y, out, sw, mask))
+        return total, per_output, metric_values
+
+    def _regularization(self, run, symbolic_losses):
+        penalty = 0.0
+        for loss in self.losses:
+            if not isinstance(loss, SymbolicTensor):
+                penalty = K.add(penalty, K.sum(loss))
+        for loss in list(run.losses) + list(symbolic_losses):
+            penalty = K.add(penalty, K.sum(loss))
+        return penalty
+
+    def _train_step(self, xs, ys, sample_weights):
+        """One update on one batch (FAQ: "a batch results in only one update").
+
+        # Returns
+            The loss, per-output losses and metrics, as floats, computed in
+            training mode in the same forward pass that produced the update.
+        """
+        params = self._collected_trainable_weights
+        with K.GradientTape(params), run_context.collecting() as run:
+            outputs, masks, extra = self._forward(xs, phase=1)
+            total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
+            total = K.add(total, self._regularization(run, extra))
+        if params:
+            self.optimizer.get_updates(total, params)
+        values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
+        return [_as_float(v) for v in values]
+
+    def _test_step(self, xs, ys, sample_weights):
+        """Loss and metrics on one batch in test mode (no update)."""
+        with run_context.collecting() as run:
+            outputs, masks, extra = self._forward(xs, phase=0)
+            total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
+            total = K.add(total, self._regularization(run, extra))
+        values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
+        return [_as_float(v) for v in values]
+
+    def _predict_step(self, xs):
+        outputs, _, _ = self._forward(xs, phase=0)
+        return [np.asarray(K.value_of(o)) for o in outputs]
+
+    # --- data -------------------------------------------------------------------
+
+    def _input_dtypes(self):
+        return [np.dtype(x.dtype) for x in self.inputs]
+
+    def _standardize_user_data(self, x, y=None, sample_weight=None, class_weight=None,
+                               check_batch_axis=True, batch_size=None):
+        """Checks and normalises x, y and the weights. Raises before anything changes."""
+        if not self.built and self.__class__.__name__ == 'Sequential':
+            first = tu.standardize_single_array(x if not isinstance(x, list) else x[0])
+            self.build((None,) + tuple(first.shape[1:]))
+        xs = tu.standardize_input_data(x, self.input_names, self._feed_input_shapes,
+                                       check_batch_axis=False, exception_prefix='input')
+        if y is None:
+            return xs, None, None
+        self._check_compiled()
+        ys = tu.standardize_input_data(y, self.output_names,
+                                       [self._target_shape(i) for i in range(len(self.outputs))],
+                                       check_batch_axis=False, exception_prefix='target')
+        sws = self._per_output_weights(sample_weight, 'sample_weight')
+        cws = self._per_output_weights(class_weight, 'class_weight', arrays=False)
+        weights = [tu.standardize_weights(yy, sw, cw, mode) for yy, sw, cw, mode in
+                   zip(ys, sws, cws, self._sample_weight_modes)]
+        tu.check_array_lengths(xs, ys, weights)
+        tu.check_loss_and_target_compatibility(ys, self.loss_functions,
+                                               [o.shape for o in self.outputs])
+        self._check_stateful_batch(xs, batch_size)
+        return xs, ys, weights
+
+    def _target_shape(self, i):
+        """The shape targets for output i must have (None where free)."""
+        fn = self.loss_functions[i] if self.loss_functions else None
+        shape = self.outputs[i].shape
+        if fn is losses_module.sparse_categorical_crossentropy:
+            return shape[:-1] + (1,)
+        if fn is None:
+            return None
+        return shape
+
+    def _per_output_weights(self, value, what, arrays=True):
+        names = self.output_names
+        if value is None:
+            return [None] * len(names)
+        if isinstance(value, dict) and (not arrays or set(value) <= set(names)) and \
+                any(k in names for k in value):
+            return [value.get(n) for n in names]
+        if isinstance(value, list) and arrays:
+            if len(value) != len(names):
+                raise ValueError('Provided %s was a list of %d elements, but the model has %d '
+                                 'outputs.' % (what, len(value), len(names)))
+            return value
+        if len(names) > 1 and not isinstance(value, dict):
+            raise ValueError('The model has multiple outputs, so `%s` should be a list or a dict '
+                             'by output name.' % what)
+        return [value] + [None] * (len(names) - 1)
+
+    def _check_stateful_batch(self, xs, batch_size):
+        """Hook for stateful layers (a fixed batch size must divide the data)."""
+        return None
+
+    # --- public training API -------------------------------------------------------
+
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            **kwargs):
+        """Trains the model for a number of epochs.
+
+        # Arguments
+            x, y: input and target arrays (or lists / dicts of arrays).
+            batch_size: samples per update (default 32).
+            epochs: index of the last epoch (training runs from
+                `initial_epoch` to `epochs`).
+            verbose: 0 silent, 1 progress bar, 2 one line per epoch.
+            callbacks: list of `Callback`s.
+            validation_split: fraction in [0, 1) of the data, taken from the
+                *end* of the arrays before shuffling, used for validation.
+            validation_data: `(x_val, y_val)` or `(x_val, y_val, val_weights)`;
+                overrides `validation_split`.
+            shuffle: True (reshuffle the samples every epoch), False, or
+                'batch' (shuffle batch-sized chunks, for HDF5 data).
+            class_weight: dict class index -> weight.
+            sample_weight: array of per-sample (or per-timestep) weights.
+            initial_epoch: epoch to start from (to resume training).
+            steps_per_epoch / validation_steps: step counts, for data whose
+                size is not given by arrays.
+
+        # Returns
+            The `History` callback (`history.history` maps each log key, e.g.
+            'loss', 'acc', 'val_loss', 'val_acc', to its per-epoch values).
+
+        # Raises
+            RuntimeError: if the model is not compiled.
+            ValueError: for inconsistent data or arguments; no weight changes.
+        """
+        if 'nb_epoch' in kwargs:
+            warnings.warn('The `nb_epoch` argument in `fit` has been renamed `epochs`.')
+            epochs = kwargs.pop('nb_epoch')
+        if kwargs:
+            raise TypeError('Unrecognized keyword arguments: %s' % sorted(kwargs))
+        if batch_size is None and steps_per_epoch is None:
+            batch_size = 32
+        if x is None and y is None and steps_per_epoch is None:
+            raise ValueError('If fitting from data tensors, you should specify the '
+                             '`steps_per_epoch` argument.')
+        if not 0.0 <= validation_split < 1.0:
+            raise ValueError('`validation_split` must be in the interval [0, 1), received %r.'
+                             % (validation_split,))
+        self._check_compiled()
+        xs, ys, sws = self._standardize_user_data(x, y, sample_weight, class_weight,
+                                                  batch_size=batch_size)
+        tu.check_finite(xs, 'Input')
+        tu.check_finite(ys, 'Target')
+        val_ins = None
+        if validation_data is not None:
+            if len(validation_data) == 2:
+                val_x, val_y = validation_data
+                val_sw = None
+            elif len(validation_data) == 3:
+                val_x, val_y, val_sw = validation_data
+            else:
+                raise ValueError('When passing validation_data, it must contain 2 (x_val, y_val) '
+                                 'or 3 (x_val, y_val, val_sample_weights) items, however it '
+                                 'contains %d items' % len(validation_data))
+            vx, vy, vw = self._standardize_user_data(val_x, val_y, val_sw, batch_size=batch_size)
+            val_ins = (vx, vy, vw)
+        elif validation_split and 0.0 < validation_split < 1.0:
+            n = int(xs[0].shape[0])
+            split_at = int(n * (1.0 - validation_split))
+            if split_at == 0:
+                raise ValueError('validation_split=%r leaves no training samples out of %d.'
+                                 % (validation_split, n))
+            if split_at == n:
+                raise ValueError('validation_split=%r leaves no validation samples out of %d.'
+                                 % (validation_split, n))
+            val_ins = tuple(tu.slice_arrays(a, np.arange(split_at, n)) if not
+                            _all_numpy(a) else [v[split_at:] for v in a]
+                            for a in (xs, ys, sws))
+            xs, ys, sws = (tu.slice_arrays(a, np.arange(0, split_at)) if not _all_numpy(a)
+                           else [v[:split_at] for v in a] for a in (xs, ys, sws))
+        elif validation_steps:
+            raise ValueError('`validation_steps` needs `validation_data`.')
+        self._check_trainable_weights_consistency()
+        return self._fit_loop(xs, ys, sws, batch_size, epochs, verbose, callbacks, val_ins,
+                              shuffle, initial_epoch, steps_per_epoch, validation_steps)
+
+    def _make_callbacks(self, callbacks, verbose, count_mode, params):
+        self.history = cbks.History()
+        base = [cbks.BaseLogger()]
+        if verbose:
+            base.append(cbks.ProgbarLogger(count_mode))
+        callback_list = cbks.CallbackList(base + list(callbacks or []) + [self.history])
+        callback_list.set_model(self)
+        callback_list.set_params(params)
+        return callback_list
+
+    def _out_labels(self, validation):
+        labels = list(self.metrics_names)
+        return labels + ['val_' + n for n in labels] if validation else labels
+
+    def _fit_loop(self, xs, ys, sws, batch_size, epochs, verbose, callbacks, val_ins, shuffle,
+                  initial_epoch, steps_per_epoch, validation_steps):
+        do_validation = val_ins is not None
+        num_samples = int(xs[0].shape[0])
+        if verbose and do_validation and steps_per_epoch is None:
+            print('Train on %d samples, validate on %d samples'
+                  % (num_samples, int(val_ins[0][0].shape[0])))
+        callback_list = self._make_callbacks(
+            callbacks, verbose, 'steps' if steps_per_epoch else 'samples',
+            {'batch_size': batch_size, 'epochs': epochs, 'steps': steps_per_epoch,
+             'samples': num_samples, 'verbose': verbose, 'do_validation': do_validation,
+             'metrics': self._out_labels(do_validation)})
+        self.stop_training = False
+        callback_list.on_train_begin()
+        for cb in callback_list.callbacks:
+            cb.validation_data = list(val_ins[0]) + list(val_ins[1]) + list(val_ins[2]) \
+                if do_validation else None
+        index_array = np.arange(num_samples)
+        dtypes = self._input_dtypes()
+        for epoch in range(initial_epoch, epochs):
+            callback_list.on_epoch_begin(epoch)
+            epoch_logs = {}
+            if steps_per_epoch is not None:
+                batches = [(0, num_samples)] * steps_per_epoch
+                order = index_array
+            else:
+                if shuffle == 'batch':
+                    order = tu.batch_shuffle(index_array, batch_size)
+                elif shuffle:
+                    order = np.random.permutation(num_samples)
+                else:
+                    order = index_array
+                batches = tu.make_batches(num_samples, batch_size)
+            completed = False
+            for batch_index, (start, end) in enumerate(batches):
+                ids = order[start:end]
+                xb = tu.cast_inputs(tu.slice_arrays(xs, ids), dtypes)
+                yb = tu.slice_arrays(ys, ids)
+                wb = tu.slice_arrays(sws, ids)
+                batch_logs = {'batch': batch_index, 'size': len(ids)}
+                callback_list.on_batch_begin(batch_index, batch_logs)
+                outs = self._train_step(xb, yb, wb)
+                batch_logs.update(zip(self.metrics_names, outs))
+                callback_list.on_batch_end(batch_index, batch_logs)
+                if self.stop_training:
+                    break
+            else:
+                completed = True
+            if do_validation and (completed or steps_per_epoch is not None):
+                val_outs = self._test_loop(*val_ins, batch_size=batch_size or 32, verbose=0,
+                                           steps=validation_steps)
+                for label, value in zip(self.metrics_names, val_outs):
+                    epoch_logs['val_' + label] = value
+            callback_list.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        callback_list.on_train_end()
+        return self.history
+
+    def _test_loop(self, xs, ys, sws, batch_size=32, verbose=0, steps=None):
+        """Batch-size-weighted averages of the loss and metrics over all samples."""
+        num_samples = int(xs[0].shape[0])
+        dtypes = self._input_dtypes()
+        totals = None
+        progbar = None
+        if verbose == 1:
+            from refkeras.utils.progbar import Progbar
+            progbar = Progbar(target=num_samples)
+        for start, end in tu.make_batches(num_samples, batch_size):
+            ids = np.arange(start, end)
+            outs = self._test_step(tu.cast_inputs(tu.slice_arrays(xs, ids), dtypes),
+                                   tu.slice_arrays(ys, ids), tu.slice_arrays(sws, ids))
+            weighted = np.asarray(outs) * (end - start)
+            totals = weighted if totals is None else totals + weighted
+            if progbar is not None:
+                progbar.update(end)
+        return [float(v) for v in totals / num_samples]
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
+                 steps=None):
+        """Loss and metrics in test mode (Dropout off), averaged over all samples.
+
+        # Returns
+            A scalar if the model has only a loss, else a list in the order of
+            `model.metrics_names`.
+        """
+        self._check_compiled()
+        if batch_size is None and steps is None:
+            batch_size = 32
+        xs, ys, sws = self._standardize_user_data(x, y, sample_weight, batch_size=batch_size)
+        outs = self._test_loop(xs, ys, sws, batch_size=batch_size or 32, verbose=verbose)
+        return unpack_singleton(outs)
+
+    def predict(self, x, batch_size=None, verbose=0, steps=None):
+        """Outputs for the input samples, computed batch by batch in test mode.
+
+        # Returns
+            An array (or a list of arrays for several outputs).
+
+        # Raises
+            ValueError: for input that does not match the model's inputs.
+        """
+        if batch_size is None and steps is None:
+            batch_size = 32
+        xs, _, _ = self._standardize_user_data(x, batch_size=batch_size)
+        num_samples = int(xs[0].shape[0])
+        dtypes = self._input_dtypes()
+        chunks = []
+        progbar = None
+        if verbose == 1:
+            from refkeras.utils.progbar import Progbar
+            progbar = Progbar(target=num_samples)
+        for start, end in tu.make_batches(num_samples, batch_size or 32):
+            ids = np.arange(start, end)
+            chunks.append(self._predict_step(tu.cast_inputs(tu.slice_arrays(xs, ids), dtypes)))
+            if progbar is not None:
+                progbar.update(end)
+        if not chunks:
+            outs = [np.zeros((0,) + tuple(o.shape[1:]), dtype=o.dtype) for o in self.outputs]
+        else:
+            outs = [np.concatenate([c[i] for c in chunks]) for i in range(len(self.outputs))]
+        return unpack_singleton(outs)
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
+        """One update on one batch (FAQ: "How can I use Keras with datasets that don't fit in memory?").
+
+        # Returns
+            The training loss (and metrics), computed before the update.
+        """
+        self._check_compiled()
+        xs, ys, sws = self._standardize_user_data(x, y, sample_weight, class_weight,
+                                                  batch_size=None)
+        tu.check_finite(xs, 'Input')
+        self._check_trainable_weights_consistency()
+        outs = self._train_step(tu.cast_inputs(xs, self._input_dtypes()), ys, sws)
+        return unpack_singleton(outs)
+
+    def test_on_batch(self, x, y, sample_weight=None):
+        """Loss (and metrics) on one batch in test mode."""
+        self._check_compiled()
+        xs, ys, sws = self._standardize_user_data(x, y, sample_weight, batch_size=None)
+        return unpack_singleton(self._test_step(tu.cast_inputs(xs, self._input_dtypes()), ys, sws))
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch, in test mode."""
+        xs, _, _ = self._standardize_user_data(x, batch_size=None)
+        return unpack_singleton(self._predict_step(tu.cast_inputs(xs, self._input_dtypes())))
+
+    # --- generators -------------------------------------------------------------
+
+    def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
+                      validation_data=None, validation_steps=None, class_weight=None,
+                      max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True,
+                      initial_epoch=0):
+        """Trains on batches yielded by a generator or a `Sequence`.
+
+        See `training_generator.fit_generator`.
+        """
+        from refkeras.engine import training_generator
+        return training_generator.fit_generator(
+            self, generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
+            callbacks=callbacks, validation_data=validation_data,
+            validation_steps=validation_steps, class_weight=class_weight,
+            max_queue_size=max_queue_size, workers=workers,
+            use_multiprocessing=use_multiprocessing, shuffle=shuffle, initial_epoch=initial_epoch)
+
+    def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1,
+                           use_multiprocessing=False, verbose=0):
+        """Loss and metrics over batches from a generator or `Sequence`."""
+        from refkeras.engine import training_generator
+        return training_generator.evaluate_generator(
+            self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
+            use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+    def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1,
+                          use_multiprocessing=False, verbose=0):
+        """Predictions for the batches of a generator or `Sequence`."""
+        from refkeras.engine import training_generator
+        return training_generator.predict_generator(
+            self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
+            use_multiprocessing=use_multiprocessing, verbose=verbose)
+
+
+def _all_numpy(arrays):
+    return all(a is None or isinstance(a, np.ndarray) for a in arrays)
+
+
+def _weighted_masked_objective(fn, y_true, y_pred, weights, mask):
+    """Keras 2.2.4's weighting of a per-sample loss by masks and sample weights.
+
+    # Arguments
+        fn: `fn(y_true, y_pred)` giving per-sample (or per-timestep) values.
+        weights: None, or per-sample (per-timestep) weights.
+        mask: None, or the output's mask.
+
+    # Returns
+        A scalar: the weighted mean over the batch.
+    """
+    score = fn(y_true, y_pred)
+    if mask is not None:
+        mask = K.cast(mask, K.floatx())
+        score = K.multiply(score, mask)
+        score = K.divide(score, K.mean(mask))
+    if weights is not None:
+        score_ndim, weight_ndim = K.ndim(score), np.ndim(weights)
+        if score_ndim > weight_ndim:
+            score = K.mean(score, axis=list(range(weight_ndim, score_ndim)))
+        score = K.multiply(score, weights)
+        nonzero = float(np.mean(np.not_equal(weights, 0)))
+        if nonzero == 0.0:
+            return K.multiply(K.mean(score), 0.0)
+        score = K.divide(score, nonzero)
+    return K.mean(score)

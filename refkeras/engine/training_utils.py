@@ -1,0 +1,272 @@
+"""Checking and slicing the data given to `fit`, `evaluate` and `predict`.
+
+Everything here runs before training touches the model, so bad input raises
+before any weight changes (DESIGN.md, invariant 7).
+"""
+import warnings
+
+import numpy as np
+
+from refkeras import backend as K
+
+
+def is_array_like(x):
+    """Arrays and array-likes readable by slicing (NumPy, h5py datasets, HDF5Matrix)."""
+    return hasattr(x, 'shape') and hasattr(x, '__getitem__') and hasattr(x, '__len__')
+
+
+def standardize_single_array(x):
+    """One array as the model will read it: 1-D arrays become columns, as in Keras 2.2.4."""
+    if x is None:
+        return None
+    if not is_array_like(x):
+        x = np.asarray(x)
+    if len(x.shape) == 1:
+        x = np.asarray(x).reshape(-1, 1)
+    return x
+
+
+def standardize_input_data(data, names, shapes=None, check_batch_axis=True, exception_prefix=''):
+    """Turns user data (an array, a list or a dict of arrays) into one array per name.
+
+    # Arguments
+        data: the user's data.
+        names: the model's input (or output) names, in order.
+        shapes: expected shapes (None entries free), or None to skip the check.
+        check_batch_axis: whether the first axis is checked too.
+        exception_prefix: 'input' or 'target', for the error messages.
+
+    # Returns
+        A list of arrays, one per name.
+
+    # Raises
+        ValueError: for a missing name, a wrong number of arrays or a shape
+            that does not fit, saying what was expected and what was received.
+    """
+    if not names:
+        if data is not None and hasattr(data, '__len__') and len(data):
+            raise ValueError('Error when checking model %s: expected no data, but got %r.'
+                             % (exception_prefix, data))
+        return []
+    if data is None:
+        return [None] * len(names)
+    if isinstance(data, dict):
+        missing = [n for n in names if n not in data]
+        if missing:
+            raise ValueError('No data provided for %r. Need data for each key in: %s'
+                             % (missing[0], names))
+        arrays = [data[n] for n in names]
+    elif isinstance(data, list):
+        if data and isinstance(data[0], list):
+            arrays = [np.asarray(d) for d in data]
+        elif len(names) == 1 and data and isinstance(data[0], (float, int)):
+            arrays = [np.asarray(data)]
+        else:
+            arrays = list(data)
+    else:
+        arrays = [data]
+    arrays = [standardize_single_array(x) for x in arrays]
+    if len(arrays) != len(names):
+        raise ValueError('Error when checking model %s: the list of arrays you are passing to '
+                         'your model is not the size the model expected. Expected to see %d '
+                         'array(s) (for %s), but got %d.'
+                         % (exception_prefix, len(names), names, len(arrays)))
+    if shapes:
+        for name, array, shape in zip(names, arrays, shapes):
+            if shape is None:
+                continue
+            if len(array.shape) != len(shape):
+                raise ValueError('Error when checking %s: expected %s to have %d dimensions, but '
+                                 'got array with shape %s' % (exception_prefix, name, len(shape),
+                                                              tuple(array.shape)))
+            got, want = tuple(array.shape), tuple(shape)
+            if not check_batch_axis:
+                got, want = got[1:], want[1:]
+            for dim, ref in zip(got, want):
+                if ref is not None and ref != dim:
+                    raise ValueError('Error when checking %s: expected %s to have shape %s but '
+                                     'got array with shape %s' % (exception_prefix, name, want,
+                                                                  got))
+    return arrays
+
+
+def check_array_lengths(inputs, targets, weights=None):
+    """All input, target and weight arrays must have the same number of samples.
+
+    # Raises
+        ValueError: naming the differing sample counts.
+    """
+    def lengths(arrays):
+        return {int(x.shape[0]) for x in arrays if x is not None}
+    x_n, y_n = lengths(inputs), lengths(targets)
+    w_n = lengths(weights or [])
+    if len(x_n) > 1:
+        raise ValueError('All input arrays (x) should have the same number of samples. Got array '
+                         'shapes: %s' % [tuple(x.shape) for x in inputs])
+    if len(y_n) > 1:
+        raise ValueError('All target arrays (y) should have the same number of samples. Got '
+                         'array shapes: %s' % [tuple(y.shape) for y in targets])
+    if x_n and y_n and x_n != y_n:
+        raise ValueError('Input arrays should have the same number of samples as target arrays. '
+                         'Found %d input samples and %d target samples.'
+                         % (list(x_n)[0], list(y_n)[0]))
+    if len(w_n) > 1 or (w_n and y_n and w_n != y_n):
+        raise ValueError('Sample weight arrays should have the same number of samples as target '
+                         'arrays. Got %s weights for %s targets.' % (sorted(w_n), sorted(y_n)))
+
+
+def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):
+    """Catches targets whose shape cannot go with the chosen loss.
+
+    # Raises
+        ValueError: e.g. integer labels (shape (n, 1)) with categorical_crossentropy,
+            with the fix spelled out.
+    """
+    from refkeras import losses
+    same_shape_losses = {losses.mean_squared_error, losses.binary_crossentropy,
+                         losses.categorical_crossentropy}
+    for y, loss, shape in zip(targets, loss_fns, output_shapes):
+        if y is None or loss is None:
+            continue
+        if loss is losses.categorical_crossentropy and y.shape[-1] == 1 and shape[-1] != 1:
+            raise ValueError('You are passing a target array of shape %s while using as loss '
+                             '`categorical_crossentropy`. `categorical_crossentropy` expects '
+                             'targets to be binary matrices (1s and 0s) of shape (samples, '
+                             'classes). If your targets are integer classes, convert them with '
+                             '`refkeras.utils.to_categorical(y_int)`, or use the loss '
+                             '`sparse_categorical_crossentropy`, which expects integer targets.'
+                             % (tuple(y.shape),))
+        if loss in same_shape_losses:
+            for target_dim, out_dim in zip(y.shape[1:], shape[1:]):
+                if out_dim is not None and target_dim != out_dim:
+                    raise ValueError('A target array with shape %s was passed for an output of '
+                                     'shape %s while using as loss `%s`. This loss expects '
+                                     'targets to have the same shape as the output.'
+                                     % (tuple(y.shape), shape, loss.__name__))
+
+
+def standardize_weights(y, sample_weight=None, class_weight=None, sample_weight_mode=None):
+    """Per-sample (or per-timestep) weights for one output.
+
+    # Arguments
+        y: the target array.
+        sample_weight: 1-D array (or 2-D with `sample_weight_mode='temporal'`).
+        class_weight: dict mapping class index to weight.
+        sample_weight_mode: None or 'temporal'.
+
+    # Returns
+        A float array of shape (samples,) or (samples, timesteps).
+
+    # Raises
+        ValueError: for weights of the wrong rank or length, or classes
+            missing from `class_weight`.
+    """
+    if sample_weight_mode is not None and sample_weight_mode != 'temporal':
+        raise ValueError('"sample_weight_mode" should be None or "temporal". Found: %r'
+                         % (sample_weight_mode,))
+    if sample_weight_mode == 'temporal':
+        if len(y.shape) < 3:
+            raise ValueError('Found a sample_weight array for an input with shape %s. '
+                             'Timestep-wise sample weighting (sample_weight_mode="temporal") is '
+                             'restricted to outputs that are at least 3D.' % (tuple(y.shape),))
+        if sample_weight is not None and np.ndim(sample_weight) != 2:
+            raise ValueError('Found a sample_weight array with shape %s. Timestep-wise sample '
+                             'weighting needs a 2D sample_weight array.'
+                             % (np.shape(sample_weight),))
+    elif sample_weight is not None and np.ndim(sample_weight) != 1:
+        raise ValueError('Found a sample_weight array with shape %s. For timestep-wise sample '
+                         'weights, pass sample_weight_mode="temporal" to compile(); for '
+                         'sample-wise weights the array must be 1D.' % (np.shape(sample_weight),))
+    if sample_weight is not None:
+        sample_weight = np.asarray(sample_weight)
+        if class_weight is not None:
+            warnings.warn('Found both `sample_weight` and `class_weight`: `class_weight` argument '
+                          'will be ignored.')
+        if tuple(y.shape[:sample_weight.ndim]) != sample_weight.shape:
+            raise ValueError('Found a sample_weight array with shape %s for an input with shape '
+                             '%s. sample_weight cannot be broadcast.'
+                             % (sample_weight.shape, tuple(y.shape)))
+        return sample_weight.astype(K.floatx())
+    if isinstance(class_weight, dict):
+        if len(y.shape) > 2:
+            raise ValueError('`class_weight` not supported for 3+ dimensional targets.')
+        y = np.asarray(y)
+        if y.shape[1] > 1:
+            classes = np.argmax(y, axis=1)
+        else:
+            classes = np.reshape(y, y.shape[0])
+        missing = set(classes.tolist()) - set(class_weight)
+        if missing:
+            raise ValueError('`class_weight` must contain all classes in the data. The classes %s '
+                             'exist in the data but not in `class_weight`.' % sorted(missing))
+        return np.asarray([class_weight[c] for c in classes.tolist()], dtype=K.floatx())
+    if sample_weight_mode is None:
+        return np.ones((y.shape[0],), dtype=K.floatx())
+    return np.ones((y.shape[0], y.shape[1]), dtype=K.floatx())
+
+
+def check_finite(arrays, what):
+    """Refuses NaN or infinite values in in-memory float arrays.
+
+    # Raises
+        ValueError: naming which array holds a NaN / inf and where.
+    """
+    for i, a in enumerate(arrays):
+        if isinstance(a, np.ndarray) and a.dtype.kind == 'f' and not np.isfinite(a).all():
+            bad = np.argwhere(~np.isfinite(a))[0]
+            raise ValueError('%s array %d contains NaN or infinite values (first at index %s); '
+                             'refusing to train on it.' % (what, i, tuple(int(j) for j in bad)))
+
+
+def make_batches(size, batch_size):
+    """`(start, end)` index pairs covering `range(size)` in batches; the last may be smaller."""
+    return [(i, min(size, i + batch_size)) for i in range(0, size, batch_size)]
+
+
+def batch_shuffle(index_array, batch_size):
+    """Shuffles batch-sized chunks (the order within a chunk is kept): `shuffle='batch'`.
+
+    The incomplete last chunk stays at the end, as in Keras 2.2.4.
+    """
+    batch_count = len(index_array) // batch_size
+    last = index_array[batch_count * batch_size:]
+    chunks = index_array[:batch_count * batch_size].reshape((batch_count, batch_size))
+    np.random.shuffle(chunks)
+    return np.append(chunks.flatten(), last)
+
+
+def slice_arrays(arrays, indices):
+    """The rows `indices` of each array (None stays None).
+
+    HDF5 datasets only accept increasing indices; a shuffled index array on such
+    data raises the Keras advice to use `shuffle='batch'`.
+    """
+    out = []
+    for a in arrays:
+        if a is None:
+            out.append(None)
+        elif isinstance(a, np.ndarray):
+            out.append(a[indices])
+        else:
+            if isinstance(indices, np.ndarray) and len(indices) > 1 and \
+                    np.any(np.diff(indices) <= 0):
+                raise TypeError('TypeError while preparing batch: HDF5 data can only be read in '
+                                'increasing index order. If using HDF5 input data, pass '
+                                'shuffle="batch".')
+            if isinstance(indices, np.ndarray) and len(indices) and \
+                    np.all(np.diff(indices) == 1):
+                out.append(np.asarray(a[int(indices[0]):int(indices[-1]) + 1]))
+            else:
+                out.append(np.asarray(a[list(map(int, indices))]))
+    return out
+
+
+def cast_inputs(arrays, dtypes):
+    """Casts each batch array to the dtype of the model input it feeds."""
+    out = []
+    for a, dtype in zip(arrays, dtypes):
+        a = np.asarray(a)
+        if a.dtype != dtype and not (np.dtype(dtype).kind in 'iu' and a.dtype.kind in 'iu'):
+            a = a.astype(dtype)
+        out.append(a)
+    return out
