@@ -74,7 +74,7 @@ def _check_backend(name, where):
                       'which falls back to "numpy").' % (where, name, OWN_BACKENDS, FOREIGN_BACKENDS))
 
 
-def validate(config, where):
+def validate(config, where, check_backend=True):
     """Checks the fields of a configuration dict.
 
     # Arguments
@@ -102,7 +102,12 @@ def validate(config, where):
     if out['image_data_format'] not in IMAGE_DATA_FORMATS:
         raise ConfigError('%s: field "image_data_format" must be one of %s, received %r.'
                           % (where, IMAGE_DATA_FORMATS, out['image_data_format']))
-    out['backend'] = _check_backend(out['backend'], where)
+    unknown = sorted(set(config) - set(DEFAULTS))
+    if unknown:
+        warnings.warn('%s has unknown field(s) %s; refkeras reads only %s.'
+                      % (where, unknown, sorted(DEFAULTS)), stacklevel=3)
+    if check_backend:
+        out['backend'] = _check_backend(out['backend'], where)
     return out
 
 
@@ -128,7 +133,9 @@ def load(environ=None):
         except ValueError as e:
             raise ConfigError('The Keras configuration file %s is not valid JSON (%s). Fix or '
                               'delete it; a default one is written when none exists.' % (path, e))
-        config = validate(raw, 'The Keras configuration file %s' % path)
+        # The file's backend is checked only when KERAS_BACKEND does not replace it.
+        config = validate(raw, 'The Keras configuration file %s' % path,
+                          check_backend=not environ.get('KERAS_BACKEND'))
     else:
         config = dict(DEFAULTS)
         try:

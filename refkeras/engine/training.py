@@ -197,22 +197,12 @@ class Model(Network):
         resolved = []
         for m in metric_list:
             if m in ('accuracy', 'acc', 'crossentropy', 'ce'):
-                label, fn = metrics_module.resolve_accuracy(m, loss_fn, output_shape) \
-                    if m in ('accuracy', 'acc') else self._resolve_crossentropy(m, loss_fn,
-                                                                               output_shape)
+                label, fn = metrics_module.resolve_accuracy(m, loss_fn, output_shape)
             else:
                 fn = metrics_module.get(m)
                 label = getattr(fn, '__name__', str(m))
             resolved.append((prefix + label, fn))
         return resolved
-
-    @staticmethod
-    def _resolve_crossentropy(name, loss_fn, output_shape):
-        if output_shape[-1] == 1 or loss_fn is losses_module.binary_crossentropy:
-            return name, losses_module.binary_crossentropy
-        if loss_fn is losses_module.sparse_categorical_crossentropy:
-            return name, losses_module.sparse_categorical_crossentropy
-        return name, losses_module.categorical_crossentropy
 
     def _check_compiled(self):
         if not self._compiled:
@@ -321,7 +311,12 @@ class Model(Network):
         if y is None:
             return xs, None, None
         self._check_compiled()
-        ys = tu.standardize_input_data(y, self.output_names,
+        ys = tu.standardize_input_data(y, self.output_names, None, exception_prefix='target')
+        # The loss-specific advice (e.g. integer labels with categorical_crossentropy)
+        # is more useful than the generic shape message, so it is checked first.
+        tu.check_loss_and_target_compatibility(ys, self.loss_functions,
+                                               [o.shape for o in self.outputs])
+        ys = tu.standardize_input_data(ys, self.output_names,
                                        [self._target_shape(i) for i in range(len(self.outputs))],
                                        check_batch_axis=False, exception_prefix='target')
         sws = self._per_output_weights(sample_weight, 'sample_weight')
@@ -329,8 +324,6 @@ class Model(Network):
         weights = [tu.standardize_weights(yy, sw, cw, mode) for yy, sw, cw, mode in
                    zip(ys, sws, cws, self._sample_weight_modes)]
         tu.check_array_lengths(xs, ys, weights)
-        tu.check_loss_and_target_compatibility(ys, self.loss_functions,
-                                               [o.shape for o in self.outputs])
         self._check_stateful_batch(xs, batch_size)
         return xs, ys, weights
 
@@ -340,8 +333,8 @@ class Model(Network):
         shape = self.outputs[i].shape
         if fn is losses_module.sparse_categorical_crossentropy:
             return shape[:-1] + (1,)
-        if fn is None:
-            return None
+        if fn is None or getattr(losses_module, getattr(fn, '__name__', ''), None) is not fn:
+            return None  # custom losses decide their own target shapes, as in Keras 2.2.4
         return shape
 
     def _per_output_weights(self, value, what, arrays=True):

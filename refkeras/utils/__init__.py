@@ -1,0 +1,10 @@
+"""Utilities: `from refkeras.utils import to_categorical, custom_object_scope, ...`."""
+from refkeras.utils import generic_utils  # noqa: F401
+from refkeras.utils import np_utils  # noqa: F401
+from refkeras.utils.generic_utils import CustomObjectScope  # noqa: F401
+from refkeras.utils.generic_utils import custom_object_scope  # noqa: F401
+from refkeras.utils.generic_utils import deserialize_keras_object  # noqa: F401
+from refkeras.utils.generic_utils import get_custom_objects  # noqa: F401
+from refkeras.utils.generic_utils import serialize_keras_object  # noqa: F401
+from refkeras.utils.np_utils import normalize  # noqa: F401
+from refkeras.utils.np_utils import to_categorical  # noqa: F401

@@ -1,0 +1,40 @@
+"""Test helpers: a layer that records what the model feeds it.
+
+`Recorder` is an identity layer; each time it runs it appends a copy of its
+input batch and the learning phase (1 training, 0 testing) to `log`. Feeding it
+sample indices as a feature lets a test observe exactly which samples the model
+saw, in which order and in which mode.
+"""
+import numpy as np
+
+from refkeras import backend as K
+from refkeras.layers import Layer
+
+
+class Recorder(Layer):
+    """Identity layer logging `(learning_phase, batch)` pairs."""
+
+    def __init__(self, log, **kwargs):
+        super(Recorder, self).__init__(**kwargs)
+        self.log = log
+
+    def call(self, inputs):
+        self.log.append((K.learning_phase(), np.array(K.value_of(inputs))))
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+
+def indexed_data(n, features=3, seed=0):
+    """x whose column 0 is the sample index (so recorded batches name their samples), and y."""
+    rng = np.random.RandomState(seed)
+    x = rng.standard_normal((n, features)).astype('float32')
+    x[:, 0] = np.arange(n)
+    y = rng.standard_normal((n, 1)).astype('float32')
+    return x, y
+
+
+def seen_indices(log, phase):
+    """Sample indices recorded in `phase`, per batch."""
+    return [batch[:, 0].astype(int).tolist() for p, batch in log if p == phase]
