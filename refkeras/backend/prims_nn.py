@@ -33,6 +33,8 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 @relu.defgrad
 def _relu_grad(g, out, x, alpha=0.0, max_value=None, threshold=0.0):
     x = np.asarray(x)
+    if alpha == 0.0 and max_value is None and threshold == 0.0:
+        return (g * (x > 0),)  # the common case, kept cheap: it runs at every layer
     slope = np.where(x > threshold, 1.0, alpha).astype(g.dtype)
     if max_value is not None:
         slope = np.where(x >= max_value, 0.0, slope).astype(g.dtype)
@@ -144,31 +146,48 @@ def generator(seed=None):
     return _SEEDED[seed]
 
 
+def draws(seed=None):
+    """A fresh fast generator for one draw, seeded from `generator(seed)`.
+
+    Drawing the seed from the (global or seeded) `RandomState` keeps every draw
+    reproducible under `np.random.seed`, while the draw itself uses PCG64, which
+    produces float32 values directly (about twice as fast as `RandomState` for
+    dropout masks).
+    """
+    return np.random.Generator(np.random.PCG64(generator(seed).randint(2 ** 63, dtype=np.int64)))
+
+
 def reset_seeded_generators():
     """Forgets every seeded generator (part of `K.clear_session`)."""
     _SEEDED.clear()
 
 
+def _float_dtype(dtype):
+    return np.dtype(dtype) if np.dtype(dtype) in (np.float32, np.float64) else np.dtype('float64')
+
+
 @primitive(differentiable=False)
 def random_uniform(shape=None, minval=0.0, maxval=1.0, dtype='float32', seed=None):
     """Uniform draws in `[minval, maxval)`."""
-    return generator(seed).uniform(minval, maxval, size=shape).astype(dtype)
+    unit = draws(seed).random(shape, dtype=_float_dtype(dtype))
+    return (minval + (maxval - minval) * unit).astype(dtype, copy=False)
 
 
 @primitive(differentiable=False)
 def random_normal(shape=None, mean=0.0, stddev=1.0, dtype='float32', seed=None):
     """Normal draws."""
-    return generator(seed).normal(mean, stddev, size=shape).astype(dtype)
+    z = draws(seed).standard_normal(shape, dtype=_float_dtype(dtype))
+    return (mean + stddev * z).astype(dtype, copy=False)
 
 
 @primitive(differentiable=False)
 def truncated_normal(shape=None, mean=0.0, stddev=1.0, dtype='float32', seed=None):
     """Normal draws, redrawn until within two standard deviations of the mean."""
-    rng = generator(seed)
-    z = rng.standard_normal(size=shape)
+    rng = draws(seed)
+    z = rng.standard_normal(shape)
     outside = np.abs(z) > 2
     while outside.any():
-        z[outside] = rng.standard_normal(size=int(outside.sum()))
+        z[outside] = rng.standard_normal(int(outside.sum()))
         outside = np.abs(z) > 2
     return (mean + stddev * z).astype(dtype)
 
@@ -176,4 +195,4 @@ def truncated_normal(shape=None, mean=0.0, stddev=1.0, dtype='float32', seed=Non
 @primitive(differentiable=False)
 def random_binomial(shape=None, p=0.0, dtype='float32', seed=None):
     """Bernoulli draws: 1 with probability `p`, else 0."""
-    return (generator(seed).uniform(size=shape) < p).astype(dtype)
+    return (draws(seed).random(shape, dtype=np.float32) < p).astype(dtype)

@@ -1,0 +1,1 @@
+"""Runnable examples: `python -m refkeras.examples.digits_mlp`."""
