@@ -25,12 +25,15 @@ from refkeras.backend.tensors import SymbolicTensor, Traced, Variable
 def _t(x):
     """Normalises an argument: lists become floatx arrays, NumPy float64
     scalars become Python floats (so they do not promote float32 arrays)."""
-    if isinstance(x, (np.ndarray, Variable, Traced, SymbolicTensor, int, float, bool)):
-        return x
-    if isinstance(x, np.floating):
+    # NumPy scalars first: np.float64 is also a Python float, and would
+    # otherwise promote float32 arrays to float64.
+    if isinstance(x, np.float64):
         return float(x)
     if isinstance(x, np.integer):
         return int(x)
+    if isinstance(x, (np.ndarray, Variable, Traced, SymbolicTensor, int, float, bool,
+                      np.floating)):
+        return x
     if isinstance(x, (list, tuple)):
         return np.asarray(x, dtype=state.floatx())
     return x
@@ -317,7 +320,6 @@ sigmoid = _unary(N.sigmoid)
 hard_sigmoid = _unary(N.hard_sigmoid)
 softplus = _unary(N.softplus)
 softsign = _unary(N.softsign)
-stop_gradient_one = _unary(M.stop_gradient)
 
 
 @symbolic_aware

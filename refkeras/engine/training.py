@@ -194,13 +194,10 @@ class Model(Network):
                         'dictionary, found: %r' % (metrics,))
 
     def _resolve_metrics(self, metric_list, loss_fn, output_shape, prefix):
+        """`(log key, function)` for each metric, named as Keras 2.2.4 names them."""
         resolved = []
         for m in metric_list:
-            if m in ('accuracy', 'acc', 'crossentropy', 'ce'):
-                label, fn = metrics_module.resolve_accuracy(m, loss_fn, output_shape)
-            else:
-                fn = metrics_module.get(m)
-                label = getattr(fn, '__name__', str(m))
+            label, fn = metrics_module.resolve_metric(m, loss_fn, output_shape)
             resolved.append((prefix + label, fn))
         return resolved
 
