@@ -92,28 +92,37 @@ def infer_output_shapes(fn, inputs_structure):
     """Static output shape(s) of `fn` by running it twice on zeros.
 
     Unknown (`None`) sizes are replaced by 2, then by 3; output sizes that differ
-    between the two runs are unknown too. Runs in test phase, off any tape.
+    between the two runs are unknown too (if either run fails, one run with 1
+    is tried). Runs in test phase, off any tape.
 
     # Returns
         (shapes, dtypes, is_sequence): lists of shapes and dtypes, and whether
         `fn` returned a list/tuple.
     """
     from refkeras.backend import tape as tape_module
-    results = []
+    def run(fill):
+        def concrete(v):
+            if v is LEARNING_PHASE:
+                return 0
+            return _dummy(v, fill) if isinstance(v, SymbolicTensor) else v
+        return fn(_map_structure(concrete, inputs_structure))
+
     saved_tapes = list(tape_module._ACTIVE_TAPES)
     del tape_module._ACTIVE_TAPES[:]
     try:
         with running_phase(0), np.errstate(all='ignore'):
-            for fill in (2, 3):
-                def concrete(v, fill=fill):
-                    if v is LEARNING_PHASE:
-                        return 0
-                    return _dummy(v, fill) if isinstance(v, SymbolicTensor) else v
-                args = _map_structure(concrete, inputs_structure)
-                results.append(fn(args))
+            try:
+                first, second = run(2), run(3)
+            except Exception as error:
+                # Unknown sizes may meet fixed ones (a (2, 3) constant plus a
+                # (None, 3) placeholder): size 1 broadcasts against anything.
+                # The result's sizes are then taken as known.
+                try:
+                    first = second = run(1)
+                except Exception:
+                    raise error
     finally:
         tape_module._ACTIVE_TAPES.extend(saved_tapes)
-    first, second = results
     seq = isinstance(first, (list, tuple))
     if not seq:
         first, second = [first], [second]

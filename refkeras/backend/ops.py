@@ -53,7 +53,7 @@ def variable(value, dtype=None, name=None, constraint=None):
 
     # Arguments
         value: array-like initial value.
-        dtype: defaults to floatx for float (and Python number) values.
+        dtype: defaults to floatx (also for integer values, as in Keras).
         name: optional name.
         constraint: optional projection applied after optimizer updates.
 
@@ -62,7 +62,7 @@ def variable(value, dtype=None, name=None, constraint=None):
     """
     value = value_of(value)
     if dtype is None:
-        dtype = state.floatx() if (value.dtype.kind in 'fb' or value.dtype == object) else value.dtype
+        dtype = state.floatx()  # as Keras 2.2.4: also for integer values
     return Variable(value, dtype=dtype, name=name or 'variable_%d' % state.get_uid('variable'),
                     constraint=constraint)
 
@@ -249,12 +249,17 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
 def update(x, new_x):
     """Assigns `new_x` to variable `x`.
 
-    Eagerly, the assignment happens now and `x` is returned. With a symbolic
+    Eagerly, the assignment happens now and `x` is returned; a value of
+    another shape raises `ValueError` and leaves `x` unchanged. With a symbolic
     `new_x`, the pair `(x, new_x)` is returned for `K.function(updates=...)`.
     """
     if isinstance(new_x, SymbolicTensor):
         return (x, new_x)
-    x.value = np.asarray(value_of(new_x), dtype=x.dtype).reshape(x.shape)
+    value = np.asarray(value_of(new_x), dtype=x.dtype)
+    if value.shape != x.shape:
+        raise ValueError('K.update: variable %r has shape %s; the new value has shape %s.'
+                         % (x.name, x.shape, value.shape))
+    x.value = value
     return x
 
 
@@ -363,6 +368,9 @@ def switch(condition, then_expression, else_expression):
     if callable(else_expression):
         else_expression = else_expression()
     cond = value_of(condition)
+    if cond.ndim > ndim(then_expression):
+        raise ValueError('K.switch: the rank of `condition` (%d) can not exceed the rank of the '
+                         'expressions (%d).' % (cond.ndim, ndim(then_expression)))
     if cond.ndim == 0:
         return then_expression if bool(cond) else else_expression
     cond_nd = cond.reshape(cond.shape + (1,) * (ndim(then_expression) - cond.ndim))
@@ -409,6 +417,11 @@ def batch_dot(x, y, axes=None):
     if axes is None:
         axes = [xn - 1, yn - 2 if yn > 2 else yn - 1]
     ax, ay = [a % n for a, n in zip(axes, (xn, yn))]
+    if xn == 2 and yn == 2:
+        # Two matrices: Keras multiplies elementwise and sums over the axis named
+        # (so axes=0 sums over the batch), giving a column.
+        product = multiply(x, y) if ax == ay else multiply(transpose(x), y)
+        return expand_dims(sum(product, axis=ay if ax != ay else ax), 1)
     # Bring the contracted axes to the matmul positions.
     x_perm = [0] + [i for i in range(1, xn) if i != ax] + [ax]
     y_perm = [0, ay] + [i for i in range(1, yn) if i != ay]

@@ -1,4 +1,6 @@
 """Array primitives: matrix product, shape manipulation, indexing, reductions."""
+import builtins
+
 import numpy as np
 
 from refkeras.backend.registry import primitive, unbroadcast
@@ -71,12 +73,15 @@ def tile(x, reps=None):
 
 @tile.defgrad
 def _tile_grad(g, out, x, reps=None):
-    shape = np.shape(x)
+    # np.tile pads the shorter of `reps` and the shape with leading 1s.
+    rank = builtins.max(len(reps), np.ndim(x))
+    reps = (1,) * (rank - len(reps)) + tuple(reps)
+    shape = (1,) * (rank - np.ndim(x)) + tuple(np.shape(x))
     interleaved = []
     for r, n in zip(reps, shape):
         interleaved.extend([r, n])
     summed = g.reshape(interleaved).sum(axis=tuple(range(0, 2 * len(shape), 2)))
-    return (summed,)
+    return (summed.reshape(np.shape(x)),)
 
 
 @primitive()
@@ -124,6 +129,7 @@ def gather(x, indices, axis=0):
 @gather.defgrad
 def _gather_grad(g, out, x, indices, axis=0):
     indices = np.asarray(indices).astype(np.intp)
+    axis = axis % np.ndim(x)
     gx = np.zeros(np.shape(x), dtype=g.dtype)
     moved = np.moveaxis(gx, axis, 0)  # a view: writes land in gx
     g_moved = np.moveaxis(g, tuple(range(axis, axis + indices.ndim)),

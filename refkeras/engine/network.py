@@ -147,9 +147,7 @@ class Network(Layer):
         # Raises
             ValueError: for an unknown name, an index out of range, or neither.
         """
-        if index is not None:
-            if name is not None:
-                raise ValueError('Provide either a layer name or a layer index, not both.')
+        if index is not None:  # as in Keras 2.2.4, an index wins over a name
             if not -len(self.layers) <= index < len(self.layers):
                 raise ValueError('Was asked to retrieve layer at index %d but model only has %d '
                                  'layers.' % (index, len(self.layers)))
@@ -274,7 +272,15 @@ class Network(Layer):
     # --- summary -------------------------------------------------------------------
 
     def summary(self, line_length=None, positions=None, print_fn=None):
-        """Prints the layers, their output shapes and parameter counts, as Keras does."""
+        """Prints the layers, their output shapes and parameter counts, as Keras does.
+
+        # Raises
+            ValueError: if the model is not built yet (nothing is printed).
+        """
+        if not self.built:
+            raise ValueError('This model has not yet been built. Build the model first by calling '
+                             'it on data (fit, predict) or give the first layer an `input_shape` '
+                             'or `batch_input_shape`.')
         from refkeras.utils.layer_utils import print_summary
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 

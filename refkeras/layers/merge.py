@@ -63,8 +63,9 @@ class _Merge(Layer):
         aligned = []
         for x, r in zip(inputs, ranks):
             while r < top:
-                # A lower-rank input is broadcast along new trailing axes.
-                x = K.expand_dims(x, -1)
+                # As Keras 2.2.4: new axes go after the batch axis, so shapes
+                # line up from the last axis (as compute_output_shape assumes).
+                x = K.expand_dims(x, 1)
                 r += 1
             aligned.append(x)
         return self._merge_function(aligned)
