@@ -73,7 +73,7 @@ def test_intermediate_model_as_in_the_faq(data):
     np.testing.assert_allclose(intermediate_output, numpy_forward(model, data)[1],
                                rtol=RTOL, atol=ATOL)
     # The sub-model stops at my_layer: the Dropout and the last Dense are not in it.
-    assert [l.name for l in intermediate_layer_model.layers][1:] == \
+    assert [layer.name for layer in intermediate_layer_model.layers][1:] == \
         [model.layers[0].name, 'my_layer']
 
 
@@ -146,6 +146,11 @@ def test_k_function_learning_phase_as_in_the_faq(data):
 def test_learning_phase_one_applies_the_dropout_pattern():
     rate = 0.5
     model = build_sequential(rate)
+    # A non-zero bias keeps the tanh units away from an exact 0 (a sample whose
+    # relu units are all off would otherwise give tanh(0) = 0, a unit that
+    # cannot tell dropped from kept).
+    kernel, bias = model.layers[1].get_weights()
+    model.layers[1].set_weights([kernel, bias + 0.3])
     x = np.random.RandomState(1).uniform(-1.0, 1.0, size=(200, 4)).astype('float32')
     fn = K.function([model.layers[0].input, K.learning_phase()],
                     [model.layers[2].output, model.layers[3].output])

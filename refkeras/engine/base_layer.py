@@ -509,8 +509,9 @@ class Layer(object):
         """The layer's constructor arguments as a JSON-friendly dict."""
         config = {'name': self.name, 'trainable': self.trainable}
         if hasattr(self, 'batch_input_shape'):
+            # As Keras 2.2.4: the dtype is part of the config only for a layer
+            # that creates its model's input.
             config['batch_input_shape'] = self.batch_input_shape
-        if hasattr(self, 'dtype'):
             config['dtype'] = self.dtype
         return config
 

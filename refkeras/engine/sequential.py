@@ -112,6 +112,9 @@ class Sequential(Model):
             raise ValueError('You must provide an `input_shape` argument to build Sequential '
                              'model %s.' % self.name)
         pending = [l for l in self._layers if not isinstance(l, InputLayer)]
+        if not pending:
+            raise ValueError('Sequential model %s has no layers; add layers before using it.'
+                             % self.name)
         self._layers, self.inputs, self.outputs = [], [], []
         x = Input(batch_shape=tuple(input_shape), name=pending[0].name + '_input')
         self._layers = [x._keras_history[0]]
