@@ -889,8 +889,12 @@ class Function(object):
         self.outputs = list(outputs)
         self.updates = []
         for u in updates or []:
-            if isinstance(u, tuple):
-                self.updates.append(u)
+            if not (isinstance(u, tuple) and len(u) == 2 and isinstance(u[0], Variable)):
+                raise ValueError('K.function updates must be (variable, new value) pairs built '
+                                 'from symbolic tensors (e.g. K.update(v, K.sum(x))); received %r. '
+                                 'An update computed from concrete values runs at once, when it '
+                                 'is built, not at each call.' % (u,))
+            self.updates.append(u)
         for t in self.inputs:
             if not isinstance(t, SymbolicTensor):
                 raise TypeError('K.function inputs must be placeholders or Input tensors; '
