@@ -103,6 +103,7 @@ def test_nan_inputs_are_refused_before_training():
     _assert_unchanged(before, model)
 
 
+@pytest.mark.filterwarnings('ignore:overflow:RuntimeWarning', 'ignore:invalid:RuntimeWarning')
 def test_nan_loss_during_training_shows_in_history_and_terminate_on_nan_stops():
     from refkeras.callbacks import TerminateOnNaN
     x = np.ones((10, 1), dtype='float32')

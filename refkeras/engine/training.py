@@ -223,6 +223,7 @@ class Model(Network):
         extra = [l for l in self._losses if isinstance(l, SymbolicTensor)]
         feed = list(zip(self.inputs, xs))
         values, masks = graph_module.evaluate(self.outputs + extra, feed, phase,
+                                              order=None if extra else self._order,
                                               return_masks=True)
         n = len(self.outputs)
         return values[:n], masks[:n], values[n:]
