@@ -704,12 +704,20 @@ def test_symbolic_gradients_match_finite_differences():
 def test_eager_gradients_under_a_tape():
     w0 = np.array([0.5, -1.5, 2.0])
     w = K.variable(w0, dtype='float64')
-    with K.GradientTape([w]) as tape:
+    with K.GradientTape([w], persistent=True) as tape:
         loss = K.sum(K.exp(w) * w)            # d/dw = exp(w) (1 + w)
         (grad,) = K.gradients(loss, [w])
     np.testing.assert_allclose(grad, np.exp(w0) * (1 + w0), **F64)
     (grad_after,) = tape.gradient(loss, [w])
     np.testing.assert_allclose(grad_after, grad, **F64)
+    # A non-persistent tape (the default) gives one set of gradients, then
+    # releases its records.
+    with K.GradientTape([w]) as once:
+        loss = K.sum(K.exp(w) * w)
+    once.gradient(loss, [w])
+    assert once.records == []
+    with pytest.raises(RuntimeError, match='non-persistent'):
+        once.gradient(loss, [w])
     # A non-scalar loss is summed first.
     with K.GradientTape([w]):
         (grad_vector,) = K.gradients(K.square(w), [w])

@@ -51,6 +51,9 @@ class GradientTape(object):
         watch: the variables to differentiate against. Primitives that depend on
             none of them (nor on values computed from them) are not recorded, so
             frozen layers cost no backward work. `None` watches every variable.
+        persistent: if False (the default, as in TensorFlow), `gradient` may be
+            called once, after which the records are released (they hold every
+            activation of the step).
 
     # Example
     ```python
@@ -60,9 +63,11 @@ class GradientTape(object):
     ```
     """
 
-    def __init__(self, watch=None):
+    def __init__(self, watch=None, persistent=False):
         self.records = []
         self.watched = None if watch is None else {id(v) for v in watch}
+        self.persistent = persistent
+        self.used = False
 
     def __enter__(self):
         _ACTIVE_TAPES.append(self)
@@ -97,6 +102,10 @@ class GradientTape(object):
             A list of arrays, one per source; a source that `target` does not
             depend on gets zeros of its shape.
         """
+        if self.used:
+            raise RuntimeError('A non-persistent GradientTape can only compute one set of '
+                               'gradients; create it with persistent=True to call gradient '
+                               'again.')
         if not isinstance(target, Traced) or target.tape is not self:
             return [np.zeros(np.shape(_value(s)), dtype=np.asarray(_value(s)).dtype)
                     for s in sources]
@@ -119,6 +128,9 @@ class GradientTape(object):
                     grads[key] = grads[key] + gx
                 else:
                     grads[key] = gx
+        if not self.persistent:
+            self.used = True
+            self.records = []  # also breaks the tape <-> traced values reference cycle
         out = []
         for s in sources:
             g = grads.get(id(s))

@@ -409,6 +409,7 @@ class Model(Network):
                                                   batch_size=batch_size)
         tu.check_finite(xs, 'Input')
         tu.check_finite(ys, 'Target')
+        tu.check_shuffle_supported(xs + ys, shuffle)  # before any callback runs
         val_ins = None
         if validation_data is not None:
             if len(validation_data) == 2:
@@ -431,11 +432,9 @@ class Model(Network):
             if split_at == n:
                 raise ValueError('validation_split=%r leaves no validation samples out of %d.'
                                  % (validation_split, n))
-            val_ins = tuple(tu.slice_arrays(a, np.arange(split_at, n)) if not
-                            _all_numpy(a) else [v[split_at:] for v in a]
-                            for a in (xs, ys, sws))
-            xs, ys, sws = (tu.slice_arrays(a, np.arange(0, split_at)) if not _all_numpy(a)
-                           else [v[:split_at] for v in a] for a in (xs, ys, sws))
+            # Rows are taken lazily, so HDF5 data is not read into memory here.
+            val_ins = tuple(tu.take_rows(a, split_at, n) for a in (xs, ys, sws))
+            xs, ys, sws = (tu.take_rows(a, 0, split_at) for a in (xs, ys, sws))
         elif validation_steps:
             raise ValueError('`validation_steps` needs `validation_data`.')
         self._check_trainable_weights_consistency()
@@ -637,10 +636,6 @@ class Model(Network):
         return training_generator.predict_generator(
             self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, verbose=verbose)
-
-
-def _all_numpy(arrays):
-    return all(a is None or isinstance(a, np.ndarray) for a in arrays)
 
 
 def _weighted_masked_objective(fn, y_true, y_pred, weights, mask):

@@ -15,15 +15,121 @@ def is_array_like(x):
     return hasattr(x, 'shape') and hasattr(x, '__getitem__') and hasattr(x, '__len__')
 
 
+class LazyRows(object):
+    """Rows `start:stop` of an array-like read only when indexed, optionally as columns.
+
+    Lets `fit` split off the validation rows of HDF5 data, and see a 1-D h5py
+    dataset as a column, without reading the data (FAQ: "How can I use HDF5
+    inputs with Keras?").
+
+    # Arguments
+        base: an array-like readable by slicing (h5py dataset, HDF5Matrix).
+        start, stop: the rows of `base` in the view.
+        as_column: whether 1-D rows are returned as a column (shape (n, 1)).
+    """
+
+    def __init__(self, base, start=0, stop=None, as_column=False):
+        self.base = base
+        self.start = int(start)
+        self.stop = int(base.shape[0]) if stop is None else int(stop)
+        self.as_column = as_column
+
+    @property
+    def shape(self):
+        inner = tuple(self.base.shape[1:])
+        return (self.stop - self.start,) + (inner + (1,) if self.as_column else inner)
+
+    @property
+    def dtype(self):
+        return self.base.dtype
+
+    @property
+    def ndim(self):
+        return len(self.shape)
+
+    def __len__(self):
+        return self.stop - self.start
+
+    def __getitem__(self, key):
+        length = len(self)
+        if isinstance(key, slice):
+            first, last, step = key.indices(length)
+            rows = np.asarray(self.base[self.start + first:self.start + last:step]
+                              if step != 1 else self.base[self.start + first:self.start + last])
+        elif isinstance(key, (int, np.integer)):
+            position = int(key) + length if key < 0 else int(key)
+            if not 0 <= position < length:
+                raise IndexError('index %d is out of range for %d rows' % (key, length))
+            rows = np.asarray(self.base[self.start + position])
+            return rows.reshape(1) if self.as_column else rows
+        else:
+            positions = [int(i) + length if i < 0 else int(i) for i in np.asarray(key).tolist()]
+            rows = np.asarray(self.base[[self.start + i for i in positions]])
+        return rows.reshape(rows.shape + (1,)) if self.as_column else rows
+
+    def __array__(self, dtype=None, copy=None):
+        values = self[:]
+        return values if dtype is None else values.astype(dtype)
+
+
+def take_rows(arrays, start, stop):
+    """Rows `start:stop` of each array, without reading array-likes (None stays None).
+
+    NumPy arrays give views; other array-likes (h5py datasets, HDF5Matrix) give a
+    `LazyRows` that reads only what is indexed. For `fit`'s `validation_split`.
+    """
+    out = []
+    for a in arrays:
+        if a is None or isinstance(a, np.ndarray):
+            out.append(a if a is None else a[start:stop])
+        else:
+            out.append(LazyRows(a, start, stop))
+    return out
+
+
+def check_shuffle_supported(arrays, shuffle):
+    """Refuses `shuffle=True` on data that is not in memory, before training starts.
+
+    HDF5 data (h5py datasets, `HDF5Matrix`) can only be read in increasing
+    row order; Keras 2.2.4's advice applies: pass `shuffle='batch'`.
+
+    # Raises
+        TypeError: if `shuffle` is True and one of `arrays` is not a NumPy array.
+    """
+    if not shuffle or (isinstance(shuffle, str) and shuffle == 'batch'):
+        return
+    for a in arrays:
+        if a is not None and not isinstance(a, np.ndarray):
+            raise TypeError('shuffle=True needs random access to the samples, but the data '
+                            'includes %s, which can only be read in increasing row order. If '
+                            'using HDF5 input data, pass shuffle="batch" (shuffles batch-sized '
+                            'chunks) or shuffle=False.' % (type(a).__name__,))
+
+
 def standardize_single_array(x):
-    """One array as the model will read it: 1-D arrays become columns, as in Keras 2.2.4."""
+    """One array as the model will read it: 1-D arrays become columns, as in Keras 2.2.4.
+
+    A 1-D array-like that is not in memory (an h5py dataset) becomes a lazy
+    column view instead of being read whole.
+    """
     if x is None:
         return None
     if not is_array_like(x):
         x = np.asarray(x)
     if len(x.shape) == 1:
-        x = np.asarray(x).reshape(-1, 1)
+        if is_on_disk(x):
+            x = LazyRows(x, as_column=True)
+        else:
+            x = np.asarray(x).reshape(-1, 1)
     return x
+
+
+def is_on_disk(x):
+    """Whether `x` is read from a file on indexing (h5py dataset, HDF5Matrix, LazyRows)."""
+    if isinstance(x, LazyRows):
+        return True
+    from refkeras.utils.io_utils import HDF5Matrix, h5py
+    return isinstance(x, HDF5Matrix) or (h5py is not None and isinstance(x, h5py.Dataset))
 
 
 def standardize_input_data(data, names, shapes=None, check_batch_axis=True, exception_prefix=''):

@@ -8,3 +8,12 @@ from refkeras.utils.generic_utils import get_custom_objects  # noqa: F401
 from refkeras.utils.generic_utils import serialize_keras_object  # noqa: F401
 from refkeras.utils.np_utils import normalize  # noqa: F401
 from refkeras.utils.np_utils import to_categorical  # noqa: F401
+from refkeras.utils.multi_gpu_utils import multi_gpu_model  # noqa: F401
+from refkeras.utils import data_utils  # noqa: F401
+from refkeras.utils import io_utils  # noqa: F401
+from refkeras.utils.data_utils import GeneratorEnqueuer  # noqa: F401
+from refkeras.utils.data_utils import OrderedEnqueuer  # noqa: F401
+from refkeras.utils.data_utils import Sequence  # noqa: F401
+from refkeras.utils.data_utils import get_file  # noqa: F401
+from refkeras.utils.io_utils import HDF5Matrix  # noqa: F401
+from refkeras.utils.progbar import Progbar  # noqa: F401
