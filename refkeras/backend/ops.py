@@ -570,9 +570,8 @@ def temporal_padding(x, padding=(1, 1)):
     return apply(A.pad, _t(x), pad_width=((0, 0), tuple(padding), (0, 0)))
 
 
-@symbolic_aware
-def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
-    """Zero-pads the two spatial axes of a 4D tensor."""
+def _spatial_padding(x, padding, data_format):
+    """Zero-pads the spatial axes (all but batch and channels) by `padding` pairs."""
     data_format = state.normalize_data_format(data_format)
     spatial = [tuple(p) for p in padding]
     if data_format == 'channels_first':
@@ -580,18 +579,18 @@ def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
     else:
         pads = [(0, 0)] + spatial + [(0, 0)]
     return apply(A.pad, _t(x), pad_width=tuple(pads))
+
+
+@symbolic_aware
+def spatial_2d_padding(x, padding=((1, 1), (1, 1)), data_format=None):
+    """Zero-pads the two spatial axes of a 4D tensor."""
+    return _spatial_padding(x, padding, data_format)
 
 
 @symbolic_aware
 def spatial_3d_padding(x, padding=((1, 1), (1, 1), (1, 1)), data_format=None):
     """Zero-pads the three spatial axes of a 5D tensor."""
-    data_format = state.normalize_data_format(data_format)
-    spatial = [tuple(p) for p in padding]
-    if data_format == 'channels_first':
-        pads = [(0, 0), (0, 0)] + spatial
-    else:
-        pads = [(0, 0)] + spatial + [(0, 0)]
-    return apply(A.pad, _t(x), pad_width=tuple(pads))
+    return _spatial_padding(x, padding, data_format)
 
 
 # --- reductions -----------------------------------------------------------------
