@@ -13,11 +13,13 @@ in Keras 2.2.4 (where each call made a new random op with that seed), and
 leaves NumPy's global stream where it was.
 """
 import contextlib
+import inspect
 
 import numpy as np
 
 from refkeras import backend as K
-from refkeras.utils.generic_utils import deserialize_keras_object, serialize_keras_object
+from refkeras.utils.generic_utils import (deserialize_keras_object, get_custom_objects, has_arg,
+                                          serialize_keras_object)
 
 
 @contextlib.contextmanager
@@ -419,6 +421,15 @@ def deserialize(config, custom_objects=None):
         config: `{'class_name': ..., 'config': ...}`.
         custom_objects: dict of custom initializers by name.
     """
+    if isinstance(config, dict) and not config.get('config'):
+        # A custom initializer written as a plain function `f(shape, dtype=None)`
+        # is saved by name; it is the initializer itself, not a factory to call
+        # (Keras 2.2.4 called it with no arguments and failed).
+        function = get_custom_objects().get(config.get('class_name'))
+        if custom_objects and config.get('class_name') in custom_objects:
+            function = custom_objects[config['class_name']]
+        if inspect.isfunction(function) and has_arg(function, 'shape'):
+            return function
     return deserialize_keras_object(config, module_objects=_BUILT_IN,
                                     custom_objects=custom_objects,
                                     printable_module_name='initializer')

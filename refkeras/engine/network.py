@@ -286,3 +286,65 @@ class Network(Layer):
 
     def count_params(self):
         return int(sum(int(np.prod(w.shape)) for w in _unique(self.weights)))
+
+    # --- saving and loading (FAQ: "How can I save a Keras model?") ----------------------------
+    # The work is done in `refkeras/engine/saving.py`; these are the Keras 2.2.4 methods.
+
+    def get_config(self):
+        """Keras 2.2.4's functional config: `name`, `layers` (each with
+        `inbound_nodes`), `input_layers`, `output_layers` (see
+        `saving.network_get_config`)."""
+        from refkeras.engine import saving
+        return saving.network_get_config(self)
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        """Rebuilds a network from `get_config()`'s output (new layers, new weights).
+
+        # Raises
+            ValueError: for a malformed config or an unknown (custom) object.
+        """
+        from refkeras.engine import saving
+        return saving.network_from_config(cls, config, custom_objects=custom_objects)
+
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Saves architecture, weights, training configuration and optimizer state
+        to one HDF5 file, atomically (see `saving.save_model`)."""
+        from refkeras.engine import saving
+        saving.save_model(self, filepath, overwrite=overwrite,
+                          include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the layers' weights to an HDF5 file, atomically (Keras 2.2.4's layout)."""
+        from refkeras.engine import saving
+        saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False, reshape=False):
+        """Loads weights from an HDF5 file (a weights file or a whole-model file).
+
+        # Arguments
+            filepath: path or open `h5py.File`.
+            by_name: load into the layers whose names match (others keep
+                their weights); by default layers with weights are matched
+                by position.
+            skip_mismatch: with `by_name`, skip (with a warning) layers whose
+                weights do not fit.
+            reshape: reshape weights that have the right number of values.
+
+        # Raises
+            CorruptModelFileError, WeightsMismatchError (both `ValueError`s,
+            from `refkeras.engine.saving`): nothing is changed then.
+        """
+        from refkeras.engine import saving
+        saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch,
+                            reshape=reshape)
+
+    def to_json(self, **kwargs):
+        """The architecture as JSON (`refkeras.models.model_from_json` reads it)."""
+        from refkeras.engine import saving
+        return saving.model_to_json(self, **kwargs)
+
+    def to_yaml(self, **kwargs):
+        """The architecture as plain YAML (`refkeras.models.model_from_yaml` reads it)."""
+        from refkeras.engine import saving
+        return saving.model_to_yaml(self, **kwargs)
