@@ -777,7 +777,7 @@ def test_crash_mid_write_leaves_the_old_file_intact(tmp_path, monkeypatch, what)
         written.append(group.file.filename)
         raise KeyboardInterrupt('crash mid-write')
 
-    monkeypatch.setattr(saving, 'save_weights_to_hdf5_group', crashing_writer)
+    monkeypatch.setattr(saving.weights, 'save_weights_to_hdf5_group', crashing_writer)
     other = small_mlp()
     with pytest.raises(KeyboardInterrupt):
         getattr(other, what)(path)
@@ -855,7 +855,7 @@ def test_conv_kernels_saved_with_theano_are_flipped(tmp_path):
 
 
 def test_cudnn_lstm_weights_convert_to_lstm_and_back():
-    from refkeras.engine.saving_compat import convert_rnn_weights
+    from refkeras.engine.saving import convert_rnn_weights
 
     class CuDNNLSTM(object):  # only the class name matters for the conversion
         pass
