@@ -288,7 +288,7 @@ class Network(Layer):
         return int(sum(int(np.prod(w.shape)) for w in _unique(self.weights)))
 
     # --- saving and loading (FAQ: "How can I save a Keras model?") ----------------------------
-    # The work is done in `the refkeras/engine/saving package`; these are the Keras 2.2.4 methods.
+    # The work is done in the `refkeras/engine/saving` package; these are the Keras 2.2.4 methods.
 
     def get_config(self):
         """Keras 2.2.4's functional config: `name`, `layers` (each with
