@@ -642,7 +642,39 @@ def pool_oracle(reduce_lane):
 
 # --- the differentiable primitives ----------------------------------------------------
 
+# --- lstm_gates (refkeras/backend/prims_rnn.py) ---
+LSTM_GATE_FUNCTIONS = {
+    'tanh': math.tanh, 'sigmoid': lambda v: 1.0 / (1.0 + math.exp(-v)),
+    'hard_sigmoid': lambda v: builtins.min(1.0, builtins.max(0.0, 0.2 * v + 0.5)),
+    'linear': lambda v: v, 'softsign': lambda v: v / (1.0 + abs(v)),
+    'softplus': lambda v: math.log1p(math.exp(v))}
+
+
+@st.composite
+def lstm_gates_example(draw):
+    # z on the off-grid 0.01 lattice within (-2.4, 2.4): away from hard_sigmoid's kinks (+-2.5).
+    batch, units = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    z = draw(arrays((4, batch, units), grid(-2.4, 2.4, offset=OFF_GRID)))
+    c_prev = draw(arrays((batch, units), smooth(-2, 2)))
+    attrs = {'activation': draw(st.sampled_from(['tanh', 'sigmoid', 'linear', 'softsign',
+                                                 'softplus'])),
+             'recurrent_activation': draw(st.sampled_from(['hard_sigmoid', 'sigmoid', 'tanh',
+                                                           'linear']))}
+    return Example([z, c_prev], [True, True], attrs)
+
+
+def lstm_gates_oracle(z, c_prev, activation='tanh', recurrent_activation='hard_sigmoid'):
+    act, rec = LSTM_GATE_FUNCTIONS[activation], LSTM_GATE_FUNCTIONS[recurrent_activation]
+    out = np.empty((2,) + np.shape(c_prev))
+    for index in np.ndindex(np.shape(c_prev)):
+        i, f, o = (rec(float(z[(k,) + index])) for k in (0, 1, 3))
+        c = f * float(c_prev[index]) + i * act(float(z[(2,) + index]))
+        out[(0,) + index], out[(1,) + index] = o * act(c), c
+    return out
+
+
 CASES_WITH_GRADIENT = {
+    'lstm_gates': Case(lstm_gates_example(), lstm_gates_oracle),
     'add': Case(binary(), elementwise(lambda a, b: a + b)),
     'subtract': Case(binary(), elementwise(lambda a, b: a - b)),
     'multiply': Case(binary(), elementwise(lambda a, b: a * b)),

@@ -216,3 +216,17 @@ def test_momentum_state_resumes_across_fit_calls():
     b.fit(x, y, epochs=1, batch_size=4, shuffle=False, verbose=0)
     for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
+
+
+def test_sequential_predict_classes_and_proba():
+    x, _ = _data(7)
+    model = _classifier()
+    p = model.predict(x)
+    np.testing.assert_array_equal(model.predict_classes(x), p.argmax(axis=-1))
+    np.testing.assert_allclose(model.predict_proba(x), p)
+    binary = Sequential([Dense(1, activation='sigmoid', input_shape=(4,))])
+    q = binary.predict(x)
+    np.testing.assert_array_equal(binary.predict_classes(x), (q > 0.5).astype('int32'))
+    linear = Sequential([Dense(2, input_shape=(4,), kernel_initializer='ones')])
+    with pytest.warns(UserWarning, match='invalid probability'):
+        linear.predict_proba(np.full((2, 4), 3.0))

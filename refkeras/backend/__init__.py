@@ -6,10 +6,12 @@ Importing this package reads `keras.json` (FAQ: "Where is the Keras
 configuration file stored?"; see `config.py`).
 """
 from refkeras.backend import config as _config
-from refkeras.backend import prims_array, prims_math, prims_nn  # noqa: F401 (register primitives)
+from refkeras.backend import prims_array, prims_conv, prims_math, prims_nn  # noqa: F401 (register primitives)
 from refkeras.backend.graph import LEARNING_PHASE  # noqa: F401
 from refkeras.backend.ops import *  # noqa: F401,F403
+from refkeras.backend.ops_conv import *  # noqa: F401,F403
 from refkeras.backend.ops import Function, value_of  # noqa: F401
+from refkeras.backend.ops_rnn import *  # noqa: F401,F403
 from refkeras.backend.registry import REGISTRY  # noqa: F401
 from refkeras.backend.state import (backend, epsilon, floatx, get_uid,  # noqa: F401
                                     image_data_format, normalize_data_format, reset_uids,

@@ -1,4 +1,6 @@
 """`Sequential`: a linear stack of layers (FAQ: "How can I remove a layer from a Sequential model?")."""
+import warnings
+
 from refkeras.engine.base_layer import Layer
 from refkeras.engine.input_layer import Input, InputLayer
 from refkeras.engine.training import Model
@@ -142,6 +144,24 @@ class Sequential(Model):
         output = last._inbound_nodes[-1].output_tensors[0] if last is not self._layers[0] \
             else self.inputs[0]
         self._set_graph(self.inputs, [output])
+
+    def predict_proba(self, x, batch_size=32, verbose=0):
+        """Class probabilities: `predict`, with Keras 2.2.4's warning when the
+        outputs are not in [0, 1]."""
+        preds = self.predict(x, batch_size, verbose)
+        if preds.min() < 0.0 or preds.max() > 1.0:
+            warnings.warn('Network returning invalid probability values. The last layer might not '
+                          'normalize predictions into probabilities (like softmax or sigmoid '
+                          'would).')
+        return preds
+
+    def predict_classes(self, x, batch_size=32, verbose=0):
+        """Class indices: the argmax of `predict` for several units, else
+        `predict > 0.5` as int32 (as Keras 2.2.4)."""
+        proba = self.predict(x, batch_size=batch_size, verbose=verbose)
+        if proba.shape[-1] > 1:
+            return proba.argmax(axis=-1)
+        return (proba > 0.5).astype('int32')
 
     def get_config(self):
         """Keras 2.2.4's Sequential config: `{'name', 'layers': [{'class_name', 'config'}]}`."""

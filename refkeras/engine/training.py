@@ -306,6 +306,7 @@ class Model(Network):
             self.build((None,) + tuple(first.shape[1:]))
         xs = tu.standardize_input_data(x, self.input_names, self._feed_input_shapes,
                                        check_batch_axis=False, exception_prefix='input')
+        self._check_stateful_batch(xs, batch_size)
         if y is None:
             return xs, None, None
         self._check_compiled()
@@ -322,7 +323,6 @@ class Model(Network):
         weights = [tu.standardize_weights(yy, sw, cw, mode) for yy, sw, cw, mode in
                    zip(ys, sws, cws, self._sample_weight_modes)]
         tu.check_array_lengths(xs, ys, weights)
-        self._check_stateful_batch(xs, batch_size)
         return xs, ys, weights
 
     def _target_shape(self, i):
@@ -353,8 +353,11 @@ class Model(Network):
         return [value] + [None] * (len(names) - 1)
 
     def _check_stateful_batch(self, xs, batch_size):
-        """Hook for stateful layers (a fixed batch size must divide the data)."""
-        return None
+        """Stateful RNNs need every batch to have their fixed batch size (FAQ:
+        "How can I use stateful RNNs?"); refused before any state changes."""
+        if self.stateful:
+            from refkeras.layers.recurrent import check_stateful_batch
+            check_stateful_batch(self, xs, batch_size)
 
     # --- public training API -------------------------------------------------------
 
@@ -435,8 +438,13 @@ class Model(Network):
             # Rows are taken lazily, so HDF5 data is not read into memory here.
             val_ins = tuple(tu.take_rows(a, split_at, n) for a in (xs, ys, sws))
             xs, ys, sws = (tu.take_rows(a, 0, split_at) for a in (xs, ys, sws))
+            self._check_stateful_batch(xs, batch_size)
+            self._check_stateful_batch(val_ins[0], batch_size)
         elif validation_steps:
             raise ValueError('`validation_steps` needs `validation_data`.')
+        if self.stateful:
+            from refkeras.layers.recurrent import warn_if_shuffling_stateful
+            warn_if_shuffling_stateful(self, shuffle)
         self._check_trainable_weights_consistency()
         return self._fit_loop(xs, ys, sws, batch_size, epochs, verbose, callbacks, val_ins,
                               shuffle, initial_epoch, steps_per_epoch, validation_steps)

@@ -7,6 +7,33 @@ from refkeras.layers.core import (Activation, ActivityRegularization, Dense,  # 
 from refkeras.layers.merge import (Add, Average, Concatenate, Dot, Maximum,  # noqa: F401
                                    Minimum, Multiply, Subtract, add, average, concatenate, dot,
                                    maximum, minimum, multiply, subtract)
+from refkeras.layers.advanced_activations import (ELU, LeakyReLU, PReLU, ReLU,  # noqa: F401
+                                                  Softmax, ThresholdedReLU)
+from refkeras.layers.convolutional import (Conv1D, Conv2D, Conv2DTranspose, Conv3D,  # noqa: F401
+                                           Conv3DTranspose, Convolution1D, Convolution2D,
+                                           Convolution3D, Convolution2DTranspose, Cropping1D,
+                                           Cropping2D, Cropping3D, Deconv2D, Deconv3D,
+                                           Deconvolution2D, Deconvolution3D, DepthwiseConv2D,
+                                           SeparableConv1D, SeparableConv2D,
+                                           SeparableConvolution1D, SeparableConvolution2D,
+                                           UpSampling1D, UpSampling2D, UpSampling3D,
+                                           ZeroPadding1D, ZeroPadding2D, ZeroPadding3D)
+from refkeras.layers.core_spatial import (SpatialDropout1D, SpatialDropout2D,  # noqa: F401
+                                          SpatialDropout3D)
+from refkeras.layers.noise import AlphaDropout, GaussianDropout, GaussianNoise  # noqa: F401
+from refkeras.layers.normalization import BatchNormalization  # noqa: F401
+from refkeras.layers.pooling import (AveragePooling1D, AveragePooling2D,  # noqa: F401
+                                     AveragePooling3D, AvgPool1D, AvgPool2D, AvgPool3D,
+                                     GlobalAveragePooling1D, GlobalAveragePooling2D,
+                                     GlobalAveragePooling3D, GlobalAvgPool1D, GlobalAvgPool2D,
+                                     GlobalAvgPool3D, GlobalMaxPool1D, GlobalMaxPool2D,
+                                     GlobalMaxPool3D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                                     GlobalMaxPooling3D, MaxPool1D, MaxPool2D, MaxPool3D,
+                                     MaxPooling1D, MaxPooling2D, MaxPooling3D)
+from refkeras.layers.embeddings import Embedding  # noqa: F401
+from refkeras.layers.recurrent import (GRU, GRUCell, LSTM, LSTMCell, RNN,  # noqa: F401
+                                       SimpleRNN, SimpleRNNCell, StackedRNNCells)
+from refkeras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
 from refkeras.utils.generic_utils import deserialize_keras_object, serialize_keras_object
 
 
