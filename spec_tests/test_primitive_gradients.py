@@ -1295,3 +1295,14 @@ def test_every_differentiable_primitive_has_a_rule():
     no_rule = sorted(name for name, prim in REGISTRY.items()
                      if prim.differentiable and prim.grad is None)
     assert not no_rule, 'differentiable primitives without a gradient rule: %s' % no_rule
+
+
+def test_cumsum_rule_over_the_flattened_array():
+    # axis=None flattens first, so the gradient must come back in x's shape.
+    x = np.arange(6.0).reshape(2, 3) / 7.0
+    out = REGISTRY['cumsum'].forward(x, axis=None)
+    g = np.random.RandomState(2).uniform(-1, 1, out.shape)
+    (grad,) = REGISTRY['cumsum'].grad(g, out, x, axis=None)
+    assert grad.shape == x.shape
+    assert_close_to_numeric(grad, numeric_vjp(REGISTRY['cumsum'], [x], {'axis': None}, g, 0),
+                            'cumsum axis=None')

@@ -272,6 +272,9 @@ def cumsum(x, axis=0):
 
 @cumsum.defgrad
 def _cumsum_grad(g, out, x, axis=0):
+    if axis is None:  # the forward flattened x first
+        flat = np.flip(np.cumsum(np.flip(g.ravel())))
+        return (flat.reshape(np.shape(x)),)
     return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
 
 

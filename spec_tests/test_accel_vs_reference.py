@@ -1,0 +1,1202 @@
+"""accel against the reference: every primitive, forward and gradient (DESIGN.md, invariant 6).
+
+For each primitive of `refkeras.backend.registry.REGISTRY`, hypothesis draws
+shapes (odd sizes that divide no tile, broadcasting pairs, axes) and values;
+the accel primitive's forward and gradient must equal the reference's within
+a tolerance stated per primitive and derived from float32 (or float64)
+arithmetic, with `eps` the machine epsilon of the result's dtype:
+
+- *exact*: copies, selections, comparisons, and sequences of correctly
+  rounded IEEE operations done in the same order on both sides (`+ - * /`,
+  `sqrt`; no product followed by a sum, which the GPU compiler may fuse into
+  one rounding).
+- *c ulps*: elementwise functions built on exp/log/sin/cos/tanh/pow: CUDA's
+  libdevice versions are within 1-4 ulp (CUDA Programming Guide, "Mathematical
+  Functions"), NumPy's float32 SIMD versions within about 4 ulp; `c` adds both,
+  plus one ulp per further rounding of the formula.
+- *sums of K terms*: two summation orders of the same K terms differ by at most
+  `(K - 1) * eps * sum|terms|` (each side's error is at most `(K - 1) * eps/2 *
+  sum|terms|`, Higham, "Accuracy and Stability of Numerical Algorithms", 4.2).
+  This covers reductions, the unbroadcasting of gradients, and matrix products
+  (`|A @ B - fl(A @ B)| <= K * eps * (|A| @ |B|)`).
+
+The magnitudes in these bounds are computed in float64 by the test itself
+(from `|inputs|`), never read off the code under test.
+
+Random draws are checked statistically and for seed determinism instead.
+
+Under `NUMBA_ENABLE_CUDASIM=1` (set below when no GPU is present) the kernels
+run in Python threads, so shapes stay tiny; on a GPU the same tests run on the
+device (`pytest -m accel`, or `HYPOTHESIS_PROFILE=dev` for more examples).
+"""
+import inspect
+import math
+import os
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from accel.device import (AccelUnavailableError, describe, enable_simulator_if_no_gpu,
+                          require)
+
+_MODE = enable_simulator_if_no_gpu()
+if _MODE is None:
+    pytest.skip('numba-cuda is not installed (pip install numba-cuda): accel cannot be '
+                'checked', allow_module_level=True)
+if describe() is None:  # NUMBA_ENABLE_CUDASIM=0 asked for a GPU and there is none
+    try:
+        require()
+    except AccelUnavailableError as _err:
+        pytest.skip(str(_err), allow_module_level=True)
+
+from refkeras.backend.registry import REGISTRY, unbroadcast  # noqa: E402
+
+from accel import arrays  # noqa: E402
+from accel.errors import AccelDtypeError, AccelIndexError, AccelShapeError  # noqa: E402
+from accel.table import registered  # noqa: E402
+
+pytestmark = pytest.mark.accel
+
+ACCEL = registered()
+SIMULATOR = _MODE == 'simulator'
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _fast_simulator_threads():
+    """The simulator runs each block's threads as Python threads, and its scheduler
+    polls them without sleeping; with Python's default 5 ms thread switch interval
+    every barrier waits for that poller's time slice. A 0.1 ms interval makes the
+    simulated kernels about four times faster; it is restored afterwards."""
+    import sys
+    previous = sys.getswitchinterval()
+    if SIMULATOR:
+        sys.setswitchinterval(1e-4)
+    yield
+    sys.setswitchinterval(previous)
+
+
+def eps_of(dtype):
+    dtype = np.dtype(dtype)
+    return float(np.finfo(dtype).eps) if dtype.kind == 'f' else 0.0
+
+
+# --- comparing ----------------------------------------------------------------
+
+def to_dev(x):
+    if isinstance(x, np.ndarray) or isinstance(x, np.generic):
+        return arrays.to_device(x)
+    return x
+
+
+def host(x):
+    return None if x is None else arrays.to_host(x)
+
+
+def assert_close(got, want, tol, what):
+    """`got` has `want`'s shape and dtype and |got - want| <= tol elementwise."""
+    want = np.asarray(want)
+    assert got.shape == want.shape, '%s: shape %s, reference %s' % (what, got.shape, want.shape)
+    assert got.dtype == want.dtype, '%s: dtype %s, reference %s' % (what, got.dtype, want.dtype)
+    if want.dtype.kind not in 'fc':
+        np.testing.assert_array_equal(got, want, err_msg=what)
+        return
+    assert np.array_equal(np.isnan(got), np.isnan(want)), '%s: NaN positions differ' % what
+    ok = ~np.isnan(want)
+    g64, w64 = got[ok].astype(np.float64), want[ok].astype(np.float64)
+    tol = np.broadcast_to(np.asarray(tol, dtype=np.float64), want.shape)[ok]
+    inf = np.isinf(w64)
+    assert np.array_equal(g64[inf], w64[inf]), '%s: infinities differ' % what
+    err = np.abs(g64[~inf] - w64[~inf])
+    bound = tol[~inf]
+    if err.size and not (err <= bound).all():
+        i = int(np.argmax(err - bound))
+        raise AssertionError('%s: |accel - reference| = %r exceeds the tolerance %r at '
+                             'element %d (accel %r, reference %r)'
+                             % (what, err[i], bound[i], i, g64[~inf][i], w64[~inf][i]))
+
+
+def run(name, inputs, attrs, fwd_tol, grad_tol=None, g=None):
+    """Runs primitive `name` on both sides and compares.
+
+    # Arguments
+        inputs: host arrays / Python scalars (copied to the device for accel).
+        fwd_tol: `f(reference_output) -> tolerance` (scalar or array).
+        grad_tol: `f(i, g, out, inputs) -> tolerance` for input i's gradient,
+            or None when the primitive has no gradient.
+        g: the upstream gradient (default: drawn by the caller or ones).
+    """
+    ref, mine = REGISTRY[name], ACCEL[name]
+    with np.errstate(all='ignore'):
+        want = np.asarray(ref.forward(*inputs, **attrs))
+    dev_inputs = [to_dev(x) for x in inputs]
+    got = host(mine.forward(*dev_inputs, **attrs))
+    assert_close(got, want, fwd_tol(want), '%s forward' % name)
+    if grad_tol is None or ref.grad is None:
+        return want
+    if g is None:
+        g = np.ones(want.shape, dtype=want.dtype)
+    grad_attrs = dict(attrs)
+    if ref.wants_needs:
+        grad_attrs['needs'] = (True,) * len(inputs)
+    with np.errstate(all='ignore'):
+        want_grads = ref.grad(g, want, *inputs, **grad_attrs)
+    got_grads = mine.grad(to_dev(g), to_dev(want), *dev_inputs, **grad_attrs)
+    assert len(got_grads) == len(want_grads), '%s grad: %d results, reference %d' % (
+        name, len(got_grads), len(want_grads))
+    for i, (gg, wg) in enumerate(zip(got_grads, want_grads)):
+        if wg is None:
+            assert gg is None, '%s grad %d: reference gives None' % (name, i)
+            continue
+        assert_close(host(gg), wg, grad_tol(i, g, want, inputs), '%s grad %d' % (name, i))
+    return want
+
+
+# --- tolerances ---------------------------------------------------------------
+
+TINY = float(np.finfo(np.float32).tiny)
+
+
+def exact(_want):
+    return 0.0
+
+
+def ulps(c):
+    """Forward tolerance: c ulps of the reference result."""
+    return lambda want: c * eps_of(want.dtype) * (np.abs(want.astype(np.float64)) + TINY)
+
+
+def elementwise_grad_tol(name, attrs, c):
+    """Gradient tolerance of a broadcasting elementwise primitive.
+
+    The reference rule, run in float64 on inputs broadcast to the output's shape,
+    gives each input's per-element terms t (no unbroadcast happens). accel's value
+    for input i is the sum of K = t.size / x.size such terms, each within c ulps:
+    tolerance (K - 1 + c) * eps * sum|t|.
+    """
+    def tol(i, g, out, inputs):
+        shape = out.shape
+        full = [np.broadcast_to(np.asarray(x, dtype=np.float64), shape).copy()
+                for x in inputs]
+        with np.errstate(all='ignore'):
+            terms = REGISTRY[name].grad(g.astype(np.float64), out.astype(np.float64), *full,
+                                        **attrs)
+        t = np.abs(np.nan_to_num(terms[i], nan=0.0, posinf=0.0, neginf=0.0))
+        x = inputs[i]
+        K = max(t.size // max(np.size(x), 1), 1)
+        eps = eps_of(np.result_type(g.dtype, out.dtype))
+        return (K - 1 + c) * eps * unbroadcast(t, x) + c * TINY
+    return tol
+
+
+# --- drawing ------------------------------------------------------------------
+
+def finite(low, high, dtype=np.float32):
+    width = 32 if np.dtype(dtype) == np.float32 else 64
+    return st.floats(low, high, width=width, allow_nan=False, allow_infinity=False,
+                     allow_subnormal=False)
+
+
+def draw_array(data, shape, dtype=np.float32, low=-4.0, high=4.0, elements=None):
+    dtype = np.dtype(dtype)
+    if elements is None:
+        if dtype.kind == 'f':
+            elements = finite(low, high, dtype)
+        elif dtype.kind == 'b':
+            elements = st.booleans()
+        else:
+            elements = st.integers(int(low), int(high))
+    return data.draw(hnp.arrays(dtype, shape, elements=elements))
+
+
+def draw_upstream(data, shape, dtype):
+    return draw_array(data, shape, dtype, -2.0, 2.0)
+
+
+def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side)
+
+
+@st.composite
+def axis_arg(draw, ndim, allow_none=True, allow_tuple=True):
+    options = ['int'] if ndim else []
+    if allow_none:
+        options.append('none')
+    if allow_tuple:
+        options.append('tuple')
+    kind = draw(st.sampled_from(options))
+    if kind == 'none':
+        return None
+    if kind == 'int':
+        return draw(st.integers(-ndim, ndim - 1))
+    chosen = draw(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim)) if ndim else []
+    return tuple(draw(st.sampled_from([a, a - ndim])) for a in chosen)
+
+
+CASES = {}
+
+
+def case(*names, examples=None):
+    """Registers a property case for the named primitives.
+
+    `examples` lowers hypothesis's example count for slow kernels (the reason is
+    stated where it is used).
+    """
+    def register(fn):
+        for name in names:
+            CASES[name] = (fn, examples)
+        return fn
+    return register
+
+
+# --- elementwise: binary ------------------------------------------------------
+
+BINARY = {
+    # name: (dtypes, forward tolerance, gradient ulps, operand domains)
+    'add': ('fi', exact, 0, None),
+    'subtract': ('fi', exact, 0, None),
+    'multiply': ('fi', exact, 0, None),
+    'divide': ('fi', exact, 0, 'nonzero_b'),
+    'maximum': ('fi', exact, 0, None),
+    'minimum': ('fi', exact, 0, None),
+    # powf: CUDA <= 4 ulp (double pow 2 ulp), NumPy's powf <= 1 ulp; the gradients
+    # add a multiplication and a log (CUDA 1 ulp, NumPy <= 4 ulp) or a second pow.
+    'power': ('f', ulps(6), 8, 'positive_a'),
+}
+
+
+@st.composite
+def binary_operands(draw, kinds, domain):
+    kind = draw(st.sampled_from(kinds))
+    dtype = draw(st.sampled_from([np.float32, np.float64])) if kind == 'f' else np.int32
+    sa, sb = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
+                                                     max_side=4)).input_shapes
+    if domain == 'positive_a':
+        ea, eb = finite(0.25, 4.0, dtype), finite(-3.0, 3.0, dtype)
+    elif domain == 'nonzero_b':
+        if kind == 'f':
+            ea = finite(-4.0, 4.0, dtype)
+            eb = finite(0.25, 4.0, dtype).flatmap(lambda v: st.sampled_from([v, -v]))
+        else:
+            ea, eb = st.integers(-20, 20), st.integers(1, 9).flatmap(
+                lambda v: st.sampled_from([v, -v]))
+    elif kind == 'f':
+        ea = eb = finite(-4.0, 4.0, dtype)
+    else:
+        ea = eb = st.integers(-20, 20)
+    a = draw(hnp.arrays(dtype, sa, elements=ea))
+    b = draw(hnp.arrays(dtype, sb, elements=eb))
+    # Sometimes one operand is a Python scalar (a weak operand: it takes the
+    # array's dtype, as in NumPy 2).
+    which = draw(st.sampled_from(['none', 'none', 'a', 'b']))
+    if which == 'a':
+        a = float(draw(ea)) if kind == 'f' else int(draw(ea))
+    elif which == 'b':
+        b = float(draw(eb)) if kind == 'f' else int(draw(eb))
+    return a, b
+
+
+@case(*BINARY)
+def check_binary(name, data):
+    kinds, fwd, grad_c, domain = BINARY[name]
+    a, b = data.draw(binary_operands(kinds, domain))
+    want_dtype = np.asarray(REGISTRY[name].forward(a, b)).dtype
+    grad = None
+    g = None
+    if want_dtype.kind == 'f' and any(isinstance(v, np.ndarray) and v.dtype.kind == 'f'
+                                      for v in (a, b)):
+        grad = elementwise_grad_tol(name, {}, grad_c)
+        g = draw_upstream(data, np.broadcast_shapes(np.shape(a), np.shape(b)), want_dtype)
+    run(name, [a, b], {}, fwd, grad, g)
+
+
+COMPARISONS = ['equal', 'not_equal', 'greater', 'greater_equal', 'less', 'less_equal',
+               'logical_and', 'logical_or']
+
+
+@case(*COMPARISONS)
+def check_comparison(name, data):
+    """Exact: a comparison of the same two numbers. Values from a small set so
+    that ties are frequent."""
+    dtype = data.draw(st.sampled_from([np.float32, np.int32, np.bool_]))
+    sa, sb = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=2, max_dims=3,
+                                                         max_side=4)).input_shapes
+    elements = st.booleans() if dtype == np.bool_ else st.integers(-2, 2)
+    a = data.draw(hnp.arrays(dtype, sa, elements=elements))
+    b = data.draw(hnp.arrays(dtype, sb, elements=elements))
+    if data.draw(st.booleans()):
+        b = 1 if dtype != np.bool_ else True
+    run(name, [a, b], {}, exact)
+
+
+@case('logical_not', 'sign')
+def check_piecewise_unary(name, data):
+    dtype = data.draw(st.sampled_from([np.float32, np.int32] +
+                                      ([np.bool_] if name == 'logical_not' else [])))
+    x = draw_array(data, data.draw(shapes()), dtype, -3, 3,
+                   st.integers(-3, 3) if dtype == np.int32 else None)
+    run(name, [x], {}, exact)
+
+
+@case('round')
+def check_round(name, data):
+    """Exact: halves are drawn often, and go to the even neighbour on both sides."""
+    shape = data.draw(shapes())
+    x = data.draw(hnp.arrays(np.float32, shape, elements=st.one_of(
+        st.integers(-40, 40).map(lambda k: k / 4.0), finite(-100.0, 100.0))))
+    run(name, [x], {}, exact)
+
+
+# --- elementwise: unary ---------------------------------------------------------
+
+UNARY = {
+    # name: (domain, forward tolerance, gradient ulps)
+    'negative': ((-4, 4), exact, 0),
+    'abs': ((-4, 4), exact, 0),
+    'square': ((-4, 4), exact, 0),          # g * 2 * x: exact products
+    'sqrt': ((2 ** -6, 16), exact, 0),         # sqrt is correctly rounded on both sides
+    'exp': ((-10, 10), ulps(6), 0),         # expf: CUDA 2 ulp, NumPy <= 4; grad g * out
+    'log': ((2 ** -6, 100), ulps(6), 0),      # logf: CUDA 1 ulp, NumPy <= 4; grad g / x
+    'sin': ((-10, 10), ulps(6), 7),         # sinf/cosf: CUDA 2 ulp, NumPy <= 4 (+1 product)
+    'cos': ((-10, 10), ulps(6), 7),
+    'tanh': ((-6, 6), ulps(6), 3),          # grad g * (1 - out * out): a fusable product-sum
+    'sigmoid': ((-20, 20), ulps(12), 0),    # exp (6) + 1 + z, division (2 each side)
+    'softplus': ((-20, 20), ulps(12), 13),  # max(x,0) + log1p(exp(-|x|)); grad g * sigmoid
+    'softsign': ((-4, 4), ulps(2), 0),      # x / (1 + |x|): same two roundings
+    'hard_sigmoid': ((-4, 4), None, 0),     # 0.2 * x + 0.5: the GPU may fuse it (see below)
+}
+
+
+def _tanh_like_tol(name):
+    def tol(i, g, out, inputs):
+        # g * (1 - out*out): the product-sum may be fused (one rounding instead
+        # of two): error <= eps * |g| * (1 + out^2) + 2 eps |result|.
+        eps = eps_of(out.dtype)
+        g64, o64 = np.abs(g.astype(np.float64)), out.astype(np.float64)
+        return eps * g64 * (1 + o64 * o64) + 2 * eps * np.abs(g64 * (1 - o64 * o64))
+    return tol
+
+
+@case(*UNARY)
+def check_unary(name, data):
+    domain, fwd, grad_c = UNARY[name]
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]))
+    x = draw_array(data, data.draw(shapes()), dtype, *domain)
+    if name == 'hard_sigmoid':
+        # 0.2 * x + 0.5 rounded once (fused) or twice: <= eps * (|0.2 x| + |result|).
+        eps = eps_of(dtype)
+        product = np.abs(0.2 * x.astype(np.float64))
+        fwd = lambda want: eps * (product + np.abs(want) + TINY)  # noqa: E731
+    if data.draw(st.booleans()) and x.ndim == 0:
+        x = float(x)  # a Python scalar input
+    grad = _tanh_like_tol(name) if name == 'tanh' else elementwise_grad_tol(name, {}, grad_c)
+    g = draw_upstream(data, np.shape(x), np.asarray(REGISTRY[name].forward(x)).dtype)
+    run(name, [x], {}, fwd, grad, g)
+
+
+@case('relu')
+def check_relu(name, data):
+    """Exact: selections and alpha * (x - threshold), the same two roundings."""
+    x = draw_array(data, data.draw(shapes()), np.float32, -4, 4)
+    attrs = data.draw(st.fixed_dictionaries({
+        'alpha': st.sampled_from([0.0, 0.0, 0.1, 0.3]),
+        'max_value': st.sampled_from([None, None, 1.0, 2.5, 6.0]),
+        'threshold': st.sampled_from([0.0, 0.0, 0.5, -1.0])}))
+    g = draw_upstream(data, x.shape, np.float32)
+    run(name, [x], attrs, exact, elementwise_grad_tol(name, attrs, 0), g)
+
+
+@case('elu')
+def check_elu(name, data):
+    """alpha * expm1(x): expm1f CUDA 1 ulp, NumPy 1-4 ulp, then a product."""
+    x = draw_array(data, data.draw(shapes()), np.float32, -6, 4)
+    attrs = {'alpha': data.draw(st.sampled_from([1.0, 0.5, 2.0]))}
+    g = draw_upstream(data, x.shape, np.float32)
+    run(name, [x], attrs, ulps(6), elementwise_grad_tol(name, attrs, 0), g)
+
+
+@case('clip')
+def check_clip(name, data):
+    x = draw_array(data, data.draw(shapes()), np.float32, -4, 4)
+    lo = data.draw(st.sampled_from([None, -1.0, 0.0, -0.5]))
+    hi = data.draw(st.sampled_from([None, 1.0, 2.0, 0.5] if lo is not None else [1.0, 2.0]))
+    attrs = {'min_value': lo, 'max_value': hi}
+    g = draw_upstream(data, x.shape, np.float32)
+    run(name, [x], attrs, exact, elementwise_grad_tol(name, attrs, 0), g)
+
+
+@case('where')
+def check_where(name, data):
+    """Exact selection; gradients summed back over broadcast axes."""
+    sc, sa, sb = data.draw(hnp.mutually_broadcastable_shapes(num_shapes=3, max_dims=3,
+                                                             max_side=3)).input_shapes
+    cond = data.draw(hnp.arrays(np.bool_, sc))
+    a = draw_array(data, sa)
+    b = draw_array(data, sb) if data.draw(st.booleans()) else 0.0
+    g = draw_upstream(data, np.broadcast_shapes(sc, sa, np.shape(b)), np.float32)
+    run(name, [cond, a, b], {}, exact, elementwise_grad_tol(name, {}, 0), g)
+
+
+@case('cast')
+def check_cast(name, data):
+    """Exact: float to float rounds once, float to int truncates, ints convert exactly."""
+    src = data.draw(st.sampled_from([np.float32, np.float64, np.int32, np.bool_]))
+    dst = data.draw(st.sampled_from(['float32', 'float64', 'int32', 'int64', 'bool']))
+    x = draw_array(data, data.draw(shapes()), src, -100, 100)
+    g = None
+    if np.dtype(dst).kind == 'f':
+        g = draw_upstream(data, x.shape, np.dtype(dst))
+    run(name, [x], {'dtype': dst}, exact, (lambda *a: 0.0) if g is not None else None, g)
+
+
+@case('stop_gradient')
+def check_stop_gradient(name, data):
+    x = draw_array(data, data.draw(shapes()))
+    run(name, [x], {}, exact)
+
+
+# --- reductions -------------------------------------------------------------------
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, tuple):
+        return tuple(sorted(a % ndim for a in axis))
+    return (axis % ndim,)
+
+
+def _terms(x, axis):
+    return int(np.prod([x.shape[a] for a in _axes(axis, x.ndim)], dtype=np.int64))
+
+
+def _sum_abs(x, axis, keepdims):
+    return np.sum(np.abs(x.astype(np.float64)), axis=axis, keepdims=keepdims)
+
+
+@st.composite
+def reduction_input(draw, dtype=np.float32, low=-4.0, high=4.0, max_side=5, unique=False):
+    shape = draw(shapes(min_dims=0, max_dims=3, max_side=max_side))
+    elements = finite(low, high, dtype)
+    x = draw(hnp.arrays(dtype, shape, elements=elements, unique=unique))
+    axis = draw(axis_arg(x.ndim))
+    keepdims = draw(st.booleans())
+    return x, axis, keepdims
+
+
+@case('sum')
+def check_sum(name, data):
+    """K-term sums in two orders: (K - 1) eps sum|x|. The gradient is a broadcast: exact."""
+    dtype = data.draw(st.sampled_from([np.float32, np.float32, np.float64, np.int32]))
+    x, axis, keepdims = data.draw(reduction_input(np.float64 if dtype == np.int32 else dtype))
+    if dtype == np.int32:
+        x = (x * 4).astype(np.int32)
+    attrs = {'axis': axis, 'keepdims': keepdims}
+    K = _terms(x, axis)
+    tol = lambda want: max(K - 1, 0) * eps_of(want.dtype) * _sum_abs(x, axis, keepdims)  # noqa
+    g = draw_upstream(data, np.shape(np.sum(x, axis=axis, keepdims=keepdims)), np.float32) \
+        if dtype != np.int32 else None
+    run(name, [x], attrs, tol, (lambda *a: 0.0) if g is not None else None, g)
+
+
+@case('mean')
+def check_mean(name, data):
+    """The sum's bound divided by the count, plus one rounding of the division.
+    The gradient g / count is one correctly rounded division: exact."""
+    x, axis, keepdims = data.draw(reduction_input(np.float32))
+    attrs = {'axis': axis, 'keepdims': keepdims}
+    K = _terms(x, axis)
+    tol = lambda want: (max(K - 1, 0) * eps_of(want.dtype) * _sum_abs(x, axis, keepdims)  # noqa
+                        / max(K, 1) + eps_of(want.dtype) * np.abs(want))
+    g = draw_upstream(data, np.shape(np.mean(x, axis=axis, keepdims=keepdims)), np.float32)
+    run(name, [x], attrs, tol, lambda *a: 0.0, g)
+
+
+@case('max', 'min')
+def check_extremum(name, data):
+    """Exact: a selection. Gradient: g / (number of ties), one correctly rounded
+    division, exact. Values from a coarse grid so that ties happen."""
+    shape = data.draw(shapes(max_side=5))
+    x = data.draw(hnp.arrays(np.float32, shape, elements=st.integers(-3, 3).map(float)))
+    axis = data.draw(axis_arg(x.ndim))
+    keepdims = data.draw(st.booleans())
+    attrs = {'axis': axis, 'keepdims': keepdims}
+    g = draw_upstream(data, np.shape(np.max(x, axis=axis, keepdims=keepdims)), np.float32)
+    run(name, [x], attrs, exact, lambda *a: 0.0, g)
+
+
+@case('prod')
+def check_prod(name, data):
+    """A product of K factors has relative error <= (K - 1) eps/2 on each side, so
+    the two differ by <= K eps |p|. The gradient multiplies the other K - 1 factors
+    (and g) on both sides: the same bound relative to |g| * |others|."""
+    x, axis, keepdims = data.draw(reduction_input(np.float32, 0.5, 2.0))
+    x = np.where(data.draw(hnp.arrays(np.bool_, x.shape)), -x, x).astype(np.float32)
+    if x.size and data.draw(st.booleans()):
+        x.reshape(-1)[data.draw(st.integers(0, x.size - 1))] = 0.0  # a zero factor
+    attrs = {'axis': axis, 'keepdims': keepdims}
+    K = _terms(x, axis)
+    eps = eps_of(np.float32)
+    fwd = lambda want: (K + 1) * eps * np.abs(want.astype(np.float64)) + TINY  # noqa
+    g = draw_upstream(data, np.shape(np.prod(x, axis=axis, keepdims=keepdims)), np.float32)
+
+    def grad_tol(i, g, out, inputs):
+        with np.errstate(all='ignore'):
+            others = REGISTRY['prod'].grad(np.abs(g).astype(np.float64), None,
+                                           np.abs(x).astype(np.float64), **attrs)[0]
+        return (2 * K + 1) * eps * others + TINY
+    run(name, [x], attrs, fwd, grad_tol, g)
+
+
+@case('logsumexp')
+def check_logsumexp(name, data):
+    """out = log(S) + max with S = sum(exp(x - max)) in [1, K]: S carries the K-term
+    sum bound plus exp's ulps (K + 6) eps relatively, log turns that into an
+    absolute error, log's own ulps add 6 eps |log S| <= 6 eps K, and the final
+    addition one rounding: (2K + 8) eps + 2 eps |out|. Gradient g * exp(x - out):
+    exp's ulps plus one product, 7 ulps."""
+    x, axis, keepdims = data.draw(reduction_input(np.float32, -8, 8))
+    attrs = {'axis': axis, 'keepdims': keepdims}
+    K = _terms(x, axis)
+    eps = eps_of(np.float32)
+    fwd = lambda want: (2 * K + 8) * eps + 2 * eps * np.abs(want.astype(np.float64))  # noqa
+    g = draw_upstream(data, np.shape(REGISTRY['logsumexp'].forward(x, **attrs)), np.float32)
+
+    def grad_tol(i, g, out, inputs):
+        want = REGISTRY['logsumexp'].grad(g, out, x, **attrs)[0]
+        return 7 * eps * np.abs(want.astype(np.float64)) + TINY
+    run(name, [x], attrs, fwd, grad_tol, g)
+
+
+@case('all', 'any')
+def check_logical_reduction(name, data):
+    shape = data.draw(shapes(max_side=5))
+    dtype = data.draw(st.sampled_from([np.bool_, np.float32]))
+    x = data.draw(hnp.arrays(dtype, shape, elements=st.booleans() if dtype == np.bool_
+                             else st.sampled_from([0.0, 1.0, -2.5])))
+    attrs = {'axis': data.draw(axis_arg(x.ndim)), 'keepdims': data.draw(st.booleans())}
+    run(name, [x], attrs, exact)
+
+
+@case('argmax', 'argmin')
+def check_arg_extremum(name, data):
+    """Exact, ties to the first index (coarse values make ties frequent)."""
+    shape = data.draw(shapes(min_dims=1, max_side=5))
+    x = data.draw(hnp.arrays(np.float32, shape, elements=st.integers(-2, 2).map(float)))
+    axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)))
+    run(name, [x], {'axis': axis}, exact)
+
+
+@case('cumsum')
+def check_cumsum(name, data):
+    """Prefix k is a (k+1)-term sum: bound k eps sum_{j<=k}|x_j| (both forward and
+    gradient, a reversed cumulative sum of g)."""
+    shape = data.draw(shapes(min_dims=1, max_side=5))
+    x = draw_array(data, shape)
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    eps = eps_of(np.float32)
+    n = x.shape[axis]
+    index = np.arange(n).reshape([-1 if d == axis % x.ndim else 1 for d in range(x.ndim)])
+    fwd = lambda want: eps * index * np.cumsum(np.abs(x.astype(np.float64)), axis=axis)  # noqa
+    g = draw_upstream(data, x.shape, np.float32)
+
+    def grad_tol(i, g, out, inputs):
+        rev = np.flip(np.cumsum(np.flip(np.abs(g.astype(np.float64)), axis), axis=axis), axis)
+        return eps * np.flip(index, axis) * rev
+    run(name, [x], {'axis': axis}, fwd, grad_tol, g)
+
+
+# --- softmax --------------------------------------------------------------------
+
+@case('softmax')
+def check_softmax(name, data):
+    """y_i = e_i / S: e_i within exp's ulps (6), S a K-term positive sum of such
+    values ((K - 1) + 6 ulps relative), one division: (K + 14) eps |y|.
+    Gradient y * (g - D), D = sum_j g_j y_j: D's K-term bound (K + 1) eps sum|g y|
+    plus the subtraction's and product's roundings."""
+    x = draw_array(data, data.draw(shapes(min_dims=1, max_side=5)), np.float32, -8, 8)
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    K = x.shape[axis]
+    eps = eps_of(np.float32)
+    fwd = lambda want: (K + 14) * eps * np.abs(want) + TINY  # noqa
+    g = draw_upstream(data, x.shape, np.float32)
+
+    def grad_tol(i, g, out, inputs):
+        y, g64 = out.astype(np.float64), g.astype(np.float64)
+        dot = np.sum(np.abs(g64 * y), axis=axis, keepdims=True)
+        d = np.sum(g64 * y, axis=axis, keepdims=True)
+        return eps * np.abs(y) * ((K + 1) * dot + 2 * np.abs(g64 - d)) + TINY
+    run(name, [x], {'axis': axis}, fwd, grad_tol, g)
+
+
+# --- matrix product -----------------------------------------------------------
+
+@st.composite
+def matmul_operands(draw):
+    # Sizes from 1 to 9 divide no tile (128 x 128 x 8): every block is a partial
+    # one; K up to 19 spans three contraction steps.
+    m, k, n = draw(st.integers(1, 9)), draw(st.integers(1, 19)), draw(st.integers(1, 9))
+    ba, bb = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2,
+                                                     max_side=3)).input_shapes
+    a = draw(hnp.arrays(np.float32, ba + (m, k), elements=finite(-2, 2)))
+    b = draw(hnp.arrays(np.float32, bb + (k, n), elements=finite(-2, 2)))
+    return a, b
+
+
+def matmul_tolerances(a, b):
+    """K eps (|A| @ |B|) forward; for the gradients, the reference rule applied to
+    |g|, |A|, |B| in float64 gives sum|terms| (the rule is bilinear), and the number
+    of terms per element is the contraction length times the batch folding."""
+    eps = eps_of(np.float32)
+    K = a.shape[-1]
+    fwd = lambda want: K * eps * np.matmul(np.abs(a.astype(np.float64)),  # noqa
+                                           np.abs(b.astype(np.float64)))
+
+    def grad_tol(i, g, out, inputs):
+        mags = REGISTRY['matmul'].grad(np.abs(g.astype(np.float64)), None,
+                                       np.abs(a.astype(np.float64)),
+                                       np.abs(b.astype(np.float64)), needs=(True, True))
+        x = inputs[i]
+        terms = g.size * (a.shape[-1] if i == 0 else b.shape[-2]) // max(x.size, 1)
+        return terms * eps * mags[i]
+    return fwd, grad_tol
+
+
+# Sizes 1-9 with the simulator's 8 x 8 tiles (128 x 128 on a GPU) give partial
+# and multiple tiles; K up to 19 spans up to three contraction steps of 8.
+@case('matmul')
+def check_matmul(name, data):
+    a, b = data.draw(matmul_operands())
+    fwd, grad_tol = matmul_tolerances(a, b)
+    g = draw_upstream(data, np.matmul(a, b).shape, np.float32)
+    run(name, [a, b], {}, fwd, grad_tol, g)
+
+
+# --- convolution and pooling ---------------------------------------------------------
+
+@st.composite
+def window_geometry(draw, dilation=True):
+    """One or two spatial axes; per axis a kernel of 1-3 taps, stride 1-2, dilation
+    1-2 and padding 0-2 on each side, and an input just large enough or a little
+    larger."""
+    rank = draw(st.integers(1, 2))
+    ksize, strides, dil, pads, sizes = [], [], [], [], []
+    for _ in range(rank):
+        k, s = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+        d = draw(st.integers(1, 2)) if dilation else 1
+        a, b = draw(st.integers(0, 2)), draw(st.integers(0, 2))
+        if not dilation:  # pooling windows never lie wholly in the padding
+            a, b = min(a, k - 1), min(b, k - 1)
+        span = d * (k - 1) + 1
+        n = draw(st.integers(max(1, span - a - b), max(1, span - a - b) + 3))
+        ksize.append(k), strides.append(s), dil.append(d), pads.append((a, b)), sizes.append(n)
+    return tuple(ksize), tuple(strides), tuple(dil), tuple(pads), tuple(sizes)
+
+
+def _abs64(*xs):
+    return [np.abs(x.astype(np.float64)) for x in xs]
+
+
+@case('conv', 'conv_transpose')
+def check_conv(name, data):
+    """Bilinear: the reference run in float64 on |x|, |kernel|, |g| gives sum|terms|,
+    and each result element sums at most K products: forward of conv taps * C/groups,
+    input gradient taps * F/groups (a product over F/groups per window element,
+    then up to taps windows), kernel gradient batch * positions. conv_transpose
+    swaps the forward and the input gradient."""
+    ksize, strides, dil, pads, sizes = data.draw(window_geometry())
+    groups = data.draw(st.sampled_from([1, 1, 2]))
+    cg, fg, batch = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3)), \
+        data.draw(st.integers(1, 2))
+    taps = int(np.prod(ksize))
+    conv_attrs = {'strides': strides, 'dilation': dil, 'padding': pads, 'groups': groups}
+    y = draw_array(data, (batch,) + sizes + (cg * groups,), np.float32, -2, 2)
+    kernel = draw_array(data, ksize + (cg, fg * groups), np.float32, -2, 2)
+    y_out = REGISTRY['conv'].forward(y, kernel, **conv_attrs)
+    positions = batch * int(np.prod(y_out.shape[1:-1]))
+    eps = eps_of(np.float32)
+    if name == 'conv':
+        x, attrs = y, conv_attrs
+        k_fwd, k_in = taps * cg, taps * fg
+    else:
+        x = draw_array(data, y_out.shape, np.float32, -2, 2)
+        attrs = dict(conv_attrs, output_size=sizes)
+        k_fwd, k_in = taps * fg, taps * cg
+    fwd = lambda want: k_fwd * eps * REGISTRY[name].forward(*_abs64(x, kernel), **attrs)  # noqa
+    want_shape = REGISTRY[name].forward(x, kernel, **attrs).shape
+    g = draw_upstream(data, want_shape, np.float32)
+
+    def grad_tol(i, g, out, inputs):
+        mags = REGISTRY[name].grad(np.abs(g.astype(np.float64)), None, *_abs64(x, kernel),
+                                   needs=(True, True), **attrs)
+        return (k_in if i == 0 else positions) * eps * mags[i]
+    run(name, [x, kernel], attrs, fwd, grad_tol, g)
+
+
+@case('max_pool', 'avg_pool')
+def check_pool(name, data):
+    """max_pool: a selection, and the gradient adds to each input the upstream
+    values of the windows it wins, taps in order on both sides: exact. avg_pool: a
+    sum of at most `taps` terms and a division, taps * eps * mean|x| + eps |out|;
+    its gradient adds g / count tap by tap on both sides: exact."""
+    ksize, strides, _, pads, sizes = data.draw(window_geometry(dilation=False))
+    batch, channels = data.draw(st.integers(1, 2)), data.draw(st.integers(1, 3))
+    x = data.draw(hnp.arrays(np.float32, (batch,) + sizes + (channels,),
+                             elements=st.integers(-3, 3).map(float) if name == 'max_pool'
+                             else finite(-4, 4)))
+    attrs = {'pool_size': ksize, 'strides': strides, 'padding': pads}
+    taps = int(np.prod(ksize))
+    eps = eps_of(np.float32)
+    if name == 'max_pool':
+        fwd = exact
+    else:
+        fwd = lambda want: (taps * eps * REGISTRY[name].forward(*_abs64(x), **attrs)  # noqa
+                            + eps * np.abs(want))
+    g = draw_upstream(data, REGISTRY[name].forward(x, **attrs).shape, np.float32)
+    run(name, [x], attrs, fwd, lambda *a: 0.0, g)
+
+
+# --- recurrent ---------------------------------------------------------------------------
+
+LSTM_ACTIVATIONS = ['linear', 'tanh', 'sigmoid', 'hard_sigmoid', 'softsign', 'softplus',
+                    'relu', 'elu']
+
+
+def _activation64(name, x):
+    return x if name == 'linear' else REGISTRY[name].forward(x)
+
+
+@case('lstm_gates')
+def check_lstm_gates(name, data):
+    """z = (x_part + h_part) + bias is computed identically on both sides. Every
+    activation value is then within A = 12 ulps (the sigmoid/softplus bound of the
+    unary cases; tanh and the rest are tighter), and every derivative (its
+    magnitude at most 1) within 2A eps absolutely. Forward: c = f c_prev + i cand
+    is within (2A + 2) eps (|f c_prev| + |i cand|) (factor errors, the products'
+    and the sum's roundings, which the GPU may fuse); h = o act(c) adds
+    |o| (A eps |act c| + err_c) + (A + 1) eps |h|. Gradients: each result is a
+    product of up to four computed factors, within C = (4A + 6) eps of the product
+    of their magnitudes (derivatives counted as 1); the bias's sums B of them over
+    the batch: (C + B - 1) eps."""
+    batch, units = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 5))
+    x_part = draw_array(data, (4, batch, units), np.float32, -2, 2)
+    c_prev = draw_array(data, (batch, units), np.float32, -2, 2)
+    split = list(inspect.signature(REGISTRY[name].forward).parameters)[0] != 'z'
+    if split:   # the (x_part, h_part, bias, c_prev) form
+        h_part = draw_array(data, (4, batch, units), np.float32, -1, 1)
+        bias = draw_array(data, (4, 1, units), np.float32, -1, 1)
+    else:       # the (z, c_prev) form
+        h_part = np.zeros((), np.float32)
+        bias = np.zeros((), np.float32)
+    attrs = {'activation': data.draw(st.sampled_from(LSTM_ACTIVATIONS)),
+             'recurrent_activation': data.draw(st.sampled_from(LSTM_ACTIVATIONS))}
+    A, eps = 12, eps_of(np.float32)
+    act = lambda x: _activation64(attrs['activation'], x)  # noqa: E731
+    rec = lambda x: _activation64(attrs['recurrent_activation'], x)  # noqa: E731
+    z = ((x_part + h_part) + bias).astype(np.float64)   # float32 sums, as both sides
+    c64 = c_prev.astype(np.float64)
+    i, f, cand, o = rec(z[0]), rec(z[1]), act(z[2]), rec(z[3])
+    c = f * c64 + i * cand
+    act_c = act(c)
+    err_c = (2 * A + 2) * eps * (np.abs(f * c64) + np.abs(i * cand))
+    err_h = np.abs(o) * (A * eps * np.abs(act_c) + err_c) + (A + 1) * eps * np.abs(o * act_c)
+    fwd = lambda want: np.stack([err_h, err_c])  # noqa: E731
+    g = draw_upstream(data, (2, batch, units), np.float32)
+
+    def grad_tol(k, g, out, inputs):
+        g_h, g_c = np.abs(g[0].astype(np.float64)), np.abs(g[1].astype(np.float64))
+        m_c = g_c + g_h * np.abs(o)
+        C = (4 * A + 6) * eps
+        if k == len(inputs) - 1:
+            return C * m_c * np.abs(f)
+        full = np.stack([m_c * np.abs(cand), m_c * np.abs(c64), m_c * np.abs(i),
+                         g_h * np.abs(act_c)])
+        if k == 2:
+            return (C + (batch - 1) * eps) * full.sum(axis=1, keepdims=True)
+        return C * full
+    inputs = [x_part, h_part, bias, c_prev] if split else [x_part, c_prev]
+    run(name, inputs, attrs, fwd, grad_tol, g)
+
+
+# --- shape and indexing: exact ------------------------------------------------------
+
+@case('reshape')
+def check_reshape(name, data):
+    x = draw_array(data, data.draw(shapes(max_side=4)))
+    sizes = [d for d in x.shape if d != 1]
+    target = list(data.draw(st.permutations(sizes))) if sizes else []
+    if data.draw(st.booleans()):
+        target.insert(data.draw(st.integers(0, len(target))), 1)
+    if target and data.draw(st.booleans()):
+        target[data.draw(st.integers(0, len(target) - 1))] = -1
+    g = draw_upstream(data, np.reshape(x, target).shape, np.float32)
+    run(name, [x], {'shape': tuple(target)}, exact, lambda *a: 0.0, g)
+
+
+@case('transpose')
+def check_transpose(name, data):
+    x = draw_array(data, data.draw(shapes(max_dims=4)))
+    axes = data.draw(st.one_of(st.none(), st.permutations(range(x.ndim)).map(tuple)))
+    g = draw_upstream(data, np.transpose(x, axes).shape, np.float32)
+    run(name, [x], {'axes': axes}, exact, lambda *a: 0.0, g)
+
+
+@case('concatenate')
+def check_concatenate(name, data):
+    base = list(data.draw(shapes(min_dims=1)))
+    axis = data.draw(st.integers(-len(base), len(base) - 1))
+    parts = []
+    for _ in range(data.draw(st.integers(1, 3))):
+        shape = list(base)
+        shape[axis] = data.draw(st.integers(0, 3))
+        parts.append(draw_array(data, tuple(shape)))
+    g = draw_upstream(data, np.concatenate(parts, axis=axis).shape, np.float32)
+    run(name, parts, {'axis': axis}, exact, lambda *a: 0.0, g)
+
+
+@case('tile')
+def check_tile(name, data):
+    """Forward exact; the gradient sums prod(reps) terms: (R - 1) eps sum|g|."""
+    x = draw_array(data, data.draw(shapes(max_dims=3, max_side=3)))
+    reps = tuple(data.draw(st.lists(st.integers(1, 3), min_size=x.ndim, max_size=x.ndim + 1)))
+    g = draw_upstream(data, np.tile(x, reps).shape, np.float32)
+    R = int(np.prod(reps))
+    eps = eps_of(np.float32)
+
+    def grad_tol(i, g, out, inputs):
+        return (R - 1) * eps * REGISTRY['tile'].grad(np.abs(g.astype(np.float64)), None, x,
+                                                    reps=reps)[0]
+    run(name, [x], {'reps': reps}, exact, grad_tol, g)
+
+
+@case('repeat')
+def check_repeat(name, data):
+    """Forward exact; the gradient sums `repeats` terms."""
+    x = draw_array(data, data.draw(shapes(min_dims=1, max_side=3)))
+    repeats = data.draw(st.integers(1, 3))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    attrs = {'repeats': repeats, 'axis': axis}
+    g = draw_upstream(data, np.repeat(x, repeats, axis=axis).shape, np.float32)
+    eps = eps_of(np.float32)
+
+    def grad_tol(i, g, out, inputs):
+        return (repeats - 1) * eps * REGISTRY['repeat'].grad(np.abs(g.astype(np.float64)),
+                                                            None, x, **attrs)[0]
+    run(name, [x], attrs, exact, grad_tol, g)
+
+
+@st.composite
+def index_key(draw, shape):
+    """Basic keys (ints, slices with steps, None, Ellipsis) and advanced ones
+    (integer arrays with repeats, boolean masks)."""
+    kind = draw(st.sampled_from(['basic', 'basic', 'int_array', 'mask']))
+    if kind == 'mask' and shape:
+        return draw(hnp.arrays(np.bool_, shape[:draw(st.integers(1, len(shape)))]))
+    items = []
+    for n in shape:
+        choice = draw(st.sampled_from(['slice', 'int', 'all', 'array'] if kind == 'int_array'
+                                      else ['slice', 'int', 'all']))
+        if choice == 'int':
+            items.append(draw(st.integers(-n, n - 1)))
+        elif choice == 'slice':
+            items.append(slice(draw(st.one_of(st.none(), st.integers(-n, n))),
+                               draw(st.one_of(st.none(), st.integers(-n, n))),
+                               draw(st.sampled_from([None, 1, 2, -1, -2]))))
+        elif choice == 'array':
+            items.append(draw(hnp.arrays(np.int64, draw(st.integers(1, 4)),
+                                         elements=st.integers(-n, n - 1))))
+        else:
+            items.append(slice(None))
+    if items and draw(st.booleans()):
+        items.insert(draw(st.integers(0, len(items))), None)
+    if items and draw(st.booleans()):
+        cut = draw(st.integers(0, len(items)))
+        items = items[:cut] + [Ellipsis]
+    return tuple(items)
+
+
+@case('getitem')
+def check_getitem(name, data):
+    """Exact. Advanced-index gradients add repeated positions in index order on
+    both sides (np.add.at; accel's sorted segments), so they are exact too."""
+    x = draw_array(data, data.draw(shapes(max_side=4)))
+    key = data.draw(index_key(x.shape))
+    g = draw_upstream(data, x[key].shape, np.float32)
+    run(name, [x], {'key': key}, exact, lambda *a: 0.0, g)
+
+
+@case('gather')
+def check_gather(name, data):
+    """Exact: a copy; the gradient adds repeated rows in increasing position order
+    on both sides, from zero, so even the rounding is the same."""
+    x = draw_array(data, data.draw(shapes(min_dims=1, max_side=4)))
+    axis = data.draw(st.integers(-x.ndim, x.ndim - 1))
+    n = x.shape[axis]
+    idx_shape = data.draw(shapes(min_dims=0, max_dims=2, max_side=4))
+    indices = data.draw(hnp.arrays(np.int64, idx_shape, elements=st.integers(-n, n - 1)))
+    if data.draw(st.booleans()):
+        indices = indices.astype(np.float32)  # the reference truncates float indices
+        indices = np.where(indices < 0, indices + n, indices).astype(np.float32)
+    g = draw_upstream(data, np.take(x, indices.astype(np.intp), axis=axis).shape, np.float32)
+    if data.draw(st.booleans()):
+        indices_for_accel = indices  # copied from the host, range-checked there
+    else:
+        indices_for_accel = arrays.to_device(indices)
+    ref, mine = REGISTRY[name], ACCEL[name]
+    want = ref.forward(x, indices, axis=axis)
+    got = host(mine.forward(arrays.to_device(x), indices_for_accel, axis=axis))
+    assert_close(got, want, 0.0, 'gather forward')
+    want_gx, want_none = ref.grad(g, want, x, indices, axis=axis)
+    got_gx, got_none = mine.grad(arrays.to_device(g), arrays.to_device(want),
+                                 arrays.to_device(x), indices_for_accel, axis=axis)
+    assert want_none is None and got_none is None
+    assert_close(host(got_gx), want_gx, 0.0, 'gather grad')
+
+
+@case('pad')
+def check_pad(name, data):
+    x = draw_array(data, data.draw(shapes(min_dims=1, max_side=3)))
+    widths = tuple((data.draw(st.integers(0, 2)), data.draw(st.integers(0, 2))) for _ in x.shape)
+    attrs = {'pad_width': widths, 'constant': data.draw(st.sampled_from([0.0, -1.5]))}
+    g = draw_upstream(data, np.pad(x, widths).shape, np.float32)
+    run(name, [x], attrs, exact, lambda *a: 0.0, g)
+
+
+@case('one_hot')
+def check_one_hot(name, data):
+    shape = data.draw(shapes(max_side=4))
+    classes = data.draw(st.integers(1, 5))
+    indices = data.draw(hnp.arrays(np.int64, shape, elements=st.integers(-1, classes)))
+    run(name, [indices], {'num_classes': classes, 'dtype': 'float32'}, exact)
+
+
+# --- random draws ---------------------------------------------------------------
+
+def _draw_twice(name, attrs, seed=None):
+    """(first, second, first_again): two draws after np.random.seed(s), then the
+    first again after seeding with s once more."""
+    prim = ACCEL[name]
+    np.random.seed(1234)
+    first = host(prim.forward(**attrs))
+    second = host(prim.forward(**attrs))
+    np.random.seed(1234)
+    again = host(prim.forward(**attrs))
+    return first, second, again
+
+
+def _check_reproducible(first, second, again):
+    np.testing.assert_array_equal(first, again)   # np.random.seed reproduces the draw
+    assert not np.array_equal(first, second)      # and the next draw differs
+
+
+# Each element is a Philox evaluation (ten rounds of 64-bit arithmetic) run as
+# Python by the simulator, and a statistical check needs a few thousand draws:
+# about a second per example. The statistics are checked at 6 standard errors, so
+# a handful of examples tests them as well as many would.
+RANDOM_EXAMPLES = 4 if SIMULATOR else None
+RANDOM_SIZE = 2000 if SIMULATOR else 200000
+
+
+@case('random_uniform', examples=RANDOM_EXAMPLES)
+def check_random_uniform(name, data):
+    lo = data.draw(st.sampled_from([0.0, -1.0, 2.5]))
+    hi = lo + data.draw(st.sampled_from([1.0, 0.5, 4.0]))
+    dtype = data.draw(st.sampled_from(['float32', 'float64']))
+    attrs = {'shape': (RANDOM_SIZE // 40, 40), 'minval': lo, 'maxval': hi, 'dtype': dtype}
+    first, second, again = _draw_twice(name, attrs)
+    assert first.shape == attrs['shape'] and first.dtype == np.dtype(dtype)
+    assert first.min() >= lo and first.max() <= hi
+    n, span = first.size, hi - lo
+    # mean (lo+hi)/2, variance span^2/12; the fraction below each quartile is 1/4.
+    assert abs(first.mean() - (lo + hi) / 2) < 6 * span / math.sqrt(12 * n)
+    assert abs(first.var() - span ** 2 / 12) < 6 * span ** 2 * math.sqrt(1 / 180 / n)
+    for q in (0.25, 0.5, 0.75):
+        assert abs(np.mean(first < lo + q * span) - q) < 6 * math.sqrt(q * (1 - q) / n)
+    _check_reproducible(first, second, again)
+
+
+@case('random_normal', 'truncated_normal', examples=RANDOM_EXAMPLES)
+def check_random_normal(name, data):
+    mean = data.draw(st.sampled_from([0.0, 1.5, -3.0]))
+    std = data.draw(st.sampled_from([1.0, 0.05, 2.0]))
+    attrs = {'shape': (RANDOM_SIZE,), 'mean': mean, 'stddev': std, 'dtype': 'float32'}
+    first, second, again = _draw_twice(name, attrs)
+    assert first.dtype == np.float32 and np.isfinite(first).all()
+    z = (first.astype(np.float64) - mean) / std
+    n = z.size
+    if name == 'truncated_normal':
+        assert np.abs(z).max() <= 2 + 1e-5
+        var = 0.7737413  # variance of a standard normal truncated to [-2, 2]
+        assert abs(z.mean()) < 6 * math.sqrt(var / n)
+        assert abs(z.var() - var) < 6 * math.sqrt(0.82 / n)  # Var(z^2) = 0.818
+    else:
+        assert abs(z.mean()) < 6 / math.sqrt(n)
+        assert abs(z.var() - 1) < 6 * math.sqrt(2 / n)
+        # Phi(-1) = 0.1587 of a normal lies below mean - std
+        assert abs(np.mean(z < -1) - 0.158655) < 6 * math.sqrt(0.16 * 0.84 / n)
+    _check_reproducible(first, second, again)
+
+
+@case('random_binomial', examples=RANDOM_EXAMPLES)
+def check_random_binomial(name, data):
+    p = data.draw(st.sampled_from([0.0, 0.1, 0.5, 0.9, 1.0]))
+    attrs = {'shape': (RANDOM_SIZE,), 'p': p, 'dtype': 'float32'}
+    first, second, again = _draw_twice(name, attrs)
+    assert set(np.unique(first)) <= {0.0, 1.0}
+    assert abs(first.mean() - p) <= 6 * math.sqrt(p * (1 - p) / first.size)
+    if 0 < p < 1:
+        _check_reproducible(first, second, again)
+    else:
+        np.testing.assert_array_equal(first, again)
+
+
+def test_an_explicit_seed_gives_its_own_reproducible_stream():
+    from refkeras.backend.prims_nn import reset_seeded_generators
+    prim = ACCEL['random_uniform']
+    reset_seeded_generators()
+    a1 = host(prim.forward(shape=(64,), seed=7))
+    a2 = host(prim.forward(shape=(64,), seed=7))
+    reset_seeded_generators()
+    np.random.seed(0)
+    b1 = host(prim.forward(shape=(64,), seed=7))
+    np.testing.assert_array_equal(a1, b1)   # independent of the global generator
+    assert not np.array_equal(a1, a2)       # a seeded stream moves on, as the reference's
+
+
+# --- the property test over the whole registry -----------------------------------------
+
+@pytest.mark.parametrize('name', sorted(REGISTRY))
+def test_accel_matches_the_reference(name):
+    if name not in ACCEL:
+        pytest.fail('accel has no primitive %r (see spec_tests/test_accel_coverage.py)' % name)
+    if name not in CASES:
+        pytest.fail('no accel-vs-reference case for primitive %r: add one to %s'
+                    % (name, os.path.basename(__file__)))
+    fn, examples = CASES[name]
+    test = given(data=st.data())(lambda data: fn(name, data))
+    if examples is not None:
+        test = settings(max_examples=min(examples, settings().max_examples))(test)
+    test()
+
+
+# --- edge cases hypothesis rarely reaches ---------------------------------------------
+
+def test_zero_size_arrays():
+    x = np.zeros((0, 3), np.float32)
+    T = ACCEL
+    assert host(T['sum'].forward(to_dev(x), axis=0)).tolist() == [0.0, 0.0, 0.0]
+    assert host(T['sum'].forward(to_dev(x), axis=1)).shape == (0,)
+    assert host(T['prod'].forward(to_dev(x), axis=0)).tolist() == [1.0, 1.0, 1.0]
+    assert host(T['add'].forward(to_dev(x), 1.0)).shape == (0, 3)
+    out = host(T['matmul'].forward(to_dev(np.ones((2, 0), np.float32)),
+                                   to_dev(np.ones((0, 3), np.float32))))
+    np.testing.assert_array_equal(out, np.zeros((2, 3), np.float32))
+    cat = host(T['concatenate'].forward(to_dev(x), to_dev(np.ones((2, 3), np.float32)), axis=0))
+    np.testing.assert_array_equal(cat, np.ones((2, 3), np.float32))
+    with pytest.raises(AccelShapeError, match="'max'"):
+        T['max'].forward(to_dev(x), axis=0)
+
+
+def test_long_reductions_take_the_chunked_path_and_stay_within_bounds():
+    """Rows longer than 2 * ROW_CHUNK and columns longer than 2 * COLUMN_CHUNK are
+    reduced in chunks, then the chunk results: still a K-term sum."""
+    from accel.kernels import reduce as R
+    rng = np.random.RandomState(3)
+    eps = eps_of(np.float32)
+    for shape, axis in [((2 * R.ROW_CHUNK + 37,), 0), ((2 * R.COLUMN_CHUNK + 45, 3), 0)]:
+        x = rng.uniform(-1, 1, size=shape).astype(np.float32)
+        got = host(ACCEL['sum'].forward(to_dev(x), axis=axis))
+        want = np.sum(x, axis=axis)
+        bound = (shape[axis] - 1) * eps * np.sum(np.abs(x.astype(np.float64)), axis=axis)
+        assert (np.abs(got.astype(np.float64) - want) <= bound).all()
+
+
+@pytest.mark.parametrize('shape,axes', [((33, 17), (1, 0)), ((2, 20, 18), (0, 2, 1))])
+def test_tiled_transpose_is_exact(shape, axes):
+    """Shapes at least half a tile wide take the shared-memory transpose."""
+    x = np.arange(int(np.prod(shape)), dtype=np.float32).reshape(shape)
+    got = host(ACCEL['transpose'].forward(to_dev(x), axes=axes))
+    np.testing.assert_array_equal(got, np.transpose(x, axes))
+
+
+def test_a_gemm_larger_than_one_tile():
+    """M = 130 rows span two 128-row tiles; K = 17 spans three contraction steps."""
+    rng = np.random.RandomState(5)
+    a = rng.uniform(-1, 1, (130, 17)).astype(np.float32)
+    b = rng.uniform(-1, 1, (17, 3)).astype(np.float32)
+    got = host(ACCEL['matmul'].forward(to_dev(a), to_dev(b)))
+    bound = 17 * eps_of(np.float32) * (np.abs(a.astype(np.float64)) @ np.abs(b))
+    assert (np.abs(got - a.astype(np.float64) @ b) <= bound).all()
+
+
+# --- determinism -------------------------------------------------------------------------
+
+def _bits(x):
+    return host(x).tobytes()
+
+
+def test_reductions_and_gemm_are_bit_identical_run_after_run():
+    """Same inputs, same launches: the same bits (fixed reduction order, no atomics)."""
+    rng = np.random.RandomState(11)
+    x = to_dev(rng.standard_normal((7, 300)).astype(np.float32))
+    col = to_dev(rng.standard_normal((600, 3)).astype(np.float32))
+    a = to_dev(rng.standard_normal((2, 9, 21)).astype(np.float32))
+    b = to_dev(rng.standard_normal((21, 5)).astype(np.float32))
+    g = to_dev(rng.standard_normal((2, 9, 5)).astype(np.float32))
+    idx = np.array([0, 2, 2, 1, 2, 0])
+    emb = to_dev(rng.standard_normal((3, 4)).astype(np.float32))
+    gemb = to_dev(rng.standard_normal((6, 4)).astype(np.float32))
+
+    def everything():
+        T = ACCEL
+        return [
+            _bits(T['sum'].forward(x, axis=1)), _bits(T['sum'].forward(x)),
+            _bits(T['sum'].forward(col, axis=0)), _bits(T['mean'].forward(x, axis=0)),
+            _bits(T['logsumexp'].forward(x, axis=-1)), _bits(T['softmax'].forward(x)),
+            _bits(T['matmul'].forward(a, b)),
+        ] + [_bits(v) for v in T['matmul'].grad(g, None, a, b, needs=(True, True))] + [
+            _bits(T['gather'].grad(gemb, None, emb, idx, axis=0)[0])]
+    assert everything() == everything()
+
+
+# --- bad input ---------------------------------------------------------------------------
+
+def test_unsupported_dtype_names_the_primitive_and_shapes():
+    x = np.ones((2, 3), np.float16)
+    with pytest.raises(AccelDtypeError, match=r"'exp'.*float16.*\(2, 3\)"):
+        ACCEL['exp'].forward(x)
+
+
+def test_shapes_that_do_not_broadcast_name_the_primitive():
+    with pytest.raises(AccelShapeError, match=r"'add'.*\(2, 3\).*\(4,\)"):
+        ACCEL['add'].forward(to_dev(np.ones((2, 3), np.float32)),
+                             to_dev(np.ones((4,), np.float32)))
+    with pytest.raises(AccelShapeError, match=r"'matmul'.*\(2, 3\).*\(4, 5\)"):
+        ACCEL['matmul'].forward(to_dev(np.ones((2, 3), np.float32)),
+                                to_dev(np.ones((4, 5), np.float32)))
+
+
+def test_out_of_range_indices_are_index_errors():
+    x = to_dev(np.ones((3, 2), np.float32))
+    with pytest.raises(AccelIndexError, match="'gather'.*5.*size 3"):
+        ACCEL['gather'].forward(x, np.array([0, 5]))
+    with pytest.raises(AccelIndexError, match="'gather'"):
+        ACCEL['gather'].forward(x, arrays.to_device(np.array([0, -4])))
+    with pytest.raises(AccelIndexError, match="'getitem'"):
+        ACCEL['getitem'].forward(x, key=(3,))
+
+
+def test_device_arrays_do_not_convert_to_numpy_silently():
+    x = to_dev(np.ones(3, np.float32))
+    with pytest.raises(TypeError, match='to_host'):
+        np.asarray(x)
+    assert float(ACCEL['sum'].forward(x)) == 3.0
+
+
+def test_python_scalars_are_weak_operands():
+    x = to_dev(np.ones(3, np.float32))
+    assert ACCEL['multiply'].forward(x, 0.5).dtype == np.float32
+    assert ACCEL['add'].forward(2, x).dtype == np.float32
+    assert ACCEL['add'].forward(to_dev(np.ones(3, np.int32)), 1.5).dtype == np.float64
