@@ -960,3 +960,20 @@ def test_merge_of_inputs_of_different_rank():
     output = add(inputs)
     assert output.shape == (None, 5, 4)
     close(Model(inputs, output).predict([a, b]), a[:, None, :].astype(np.float64) + b)
+
+
+def test_a_layer_called_on_arrays_outside_a_model_runs_in_test_mode():
+    # Keras's default learning phase is 0: Dropout is the identity unless training=True.
+    from refkeras.layers import Dropout
+    x = np.ones((4, 50), dtype='float32')
+    layer = Dropout(0.5)
+    np.testing.assert_array_equal(layer(x), x)
+    dropped = layer(x, training=True)
+    assert set(np.unique(dropped)) <= {0.0, 2.0} and 0 < (dropped == 0).mean() < 1
+
+
+def test_keras_module_paths_of_helpers():
+    from refkeras.layers.core import SpatialDropout1D  # noqa: F401
+    from refkeras.utils import conv_utils
+    assert conv_utils.conv_output_length(10, 3, 'valid', 1) == 8
+    assert conv_utils.conv_output_length(10, 3, 'same', 2) == 5

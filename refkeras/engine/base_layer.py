@@ -390,7 +390,13 @@ class Layer(object):
             self.assert_input_compatibility(inputs)
             self._maybe_build([K.int_shape(x) for x in input_list])
             mask = kwargs.pop('mask', None)
-            outputs, _ = self._run(inputs, mask, kwargs)
+            if isinstance(K.learning_phase(), SymbolicTensor):
+                # Called on arrays outside any model run: test mode, as Keras's
+                # default learning phase (pass training=True for training mode).
+                with graph_module.running_phase(0):
+                    outputs, _ = self._run(inputs, mask, kwargs)
+            else:
+                outputs, _ = self._run(inputs, mask, kwargs)
             return unpack_singleton(outputs)
         for x in input_list:
             if x._keras_history is None:

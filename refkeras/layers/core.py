@@ -470,3 +470,9 @@ class Lambda(Layer):
         if kind == 'raw' or kind is None:
             return tuple(value) if isinstance(value, list) else value
         raise TypeError('Unknown function type %r in Lambda layer %r.' % (kind, layer_name))
+
+
+# Keras 2.2.4 defines the spatial dropouts in `keras.layers.core`; refkeras keeps
+# them in their own module and makes them importable from here too.
+from refkeras.layers.core_spatial import (SpatialDropout1D, SpatialDropout2D,  # noqa: E402,F401
+                                          SpatialDropout3D)
