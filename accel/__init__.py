@@ -1,13 +1,23 @@
 """accel: the Numba CUDA backend of refkeras, checked against the NumPy reference.
 
-What it offers (this layer):
+What it offers:
 - `DeviceArray`, `to_device`, `to_host`: arrays in device memory (`accel.arrays`).
 - `implementation_table()`: every primitive of `refkeras.backend.REGISTRY`,
   forward and gradient, as Numba CUDA kernels on device arrays, with the
-  reference's signatures (`accel.table`); `refkeras.backend.tape.
-  set_implementation_table` can route the reference's dispatcher to it.
-- `is_available()`, `device_info()`: whether there is a CUDA GPU, or the CUDA
-  simulator (`NUMBA_ENABLE_CUDASIM=1`), to run on (`accel.device`).
+  reference's signatures (`accel.table`).
+- refkeras's 'numba' backend (`accel.backend`): that table plus
+  `DeviceArrays`, which keeps tensor values in device memory. refkeras
+  installs it when `keras.json` / `KERAS_BACKEND` say 'numba', or 'auto' (the
+  default) on a machine with a CUDA GPU; `refkeras.backend.using_backend('numba')`
+  runs a block with it. Training then stays on the device: weights, optimizer
+  slots and hyperparameters, RNN states and BatchNormalization statistics are
+  device arrays; each step copies in its batch and copies out the logged
+  scalars; `K.get_value`, `get_weights` and saving copy to the host. Initial
+  weights are drawn on the host (so a seed gives the reference's), then copied
+  in once.
+- `is_available()`, `device_info()`, `gpu_count()`: whether there is a CUDA
+  GPU, or the CUDA simulator (`NUMBA_ENABLE_CUDASIM=1`), to run on, and how
+  many (`accel.device`; `multi_gpu_model` counts them).
 
 Layout: `accel/prims_*.py` mirror `refkeras/backend/prims_*.py` (one accel
 primitive per reference primitive, same name and signature; see
@@ -16,11 +26,14 @@ kernels they launch; `python -m accel.compile_check` compiles every kernel
 specialisation a simulator run launched with the real CUDA compiler (no GPU
 needed), since the simulator does not type-check kernels.
 
-Not yet: training with it end to end (keeping weights and optimizer slots on
-the device during `fit`), the automatic backend choice of the FAQ, fused
-kernels. Importing `accel` does not import Numba; the first use does.
+Not yet: fused kernels (bias + activation, optimizer updates, softmax +
+cross-entropy) and overlapping the copy of the next input batch with the
+current step. An `Embedding` reads its index batch on the host (a copy back
+per step; its range check and accel's gather bookkeeping are host work).
+Importing `accel` does not import Numba; the first use does.
 """
-from accel.device import AccelUnavailableError, describe as device_info, is_available  # noqa: F401
+from accel.device import (AccelUnavailableError, describe as device_info,  # noqa: F401
+                          gpu_count, is_available)
 from accel.errors import (AccelDtypeError, AccelError, AccelIndexError,  # noqa: F401
                           AccelMemoryError, AccelShapeError)
 
@@ -29,7 +42,8 @@ BACKEND_NAME = 'numba'
 
 __all__ = ['BACKEND_NAME', 'AccelDtypeError', 'AccelError', 'AccelIndexError',
            'AccelMemoryError', 'AccelShapeError', 'AccelUnavailableError', 'DeviceArray',
-           'device_info', 'implementation_table', 'is_available', 'to_device', 'to_host']
+           'device_info', 'gpu_count', 'implementation_table', 'is_available', 'to_device',
+           'to_host']
 
 
 def __getattr__(name):

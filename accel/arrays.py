@@ -129,6 +129,13 @@ class DeviceArray(object):
             'A DeviceArray %s %s is in device memory; NumPy cannot read it directly. Copy it '
             'explicitly with accel.to_host(x) or x.to_host().' % (self.shape, self.dtype.name))
 
+    def __bool__(self):
+        # `if device_array:` would need the value on the host: refuse, as for NumPy.
+        raise TypeError(
+            'The truth value of a DeviceArray %s %s needs its value on the host; copy it '
+            'explicitly with accel.to_host(x) (or K.get_value) first.'
+            % (self.shape, self.dtype.name))
+
     def __float__(self):
         return float(self._only_element())
 
@@ -144,9 +151,16 @@ class DeviceArray(object):
     def __repr__(self):
         return 'DeviceArray(shape=%s, dtype=%s)' % (self.shape, self.dtype.name)
 
-    # Arithmetic, so that code summing gradients (`g1 + g2`) works on device
-    # arrays too; each operator runs the accel primitive of the same name.
+    # Arithmetic and indexing, so that code summing gradients (`g1 + g2`), the
+    # optimizers' scalar formulas (`lr * (1. - beta_2 ** t)`) and layers
+    # splitting a result (`hc[0]`) work on device arrays too; each operator runs
+    # the accel primitive of the same name.
     def _binary(self, name, a, b):
+        other = b if a is self else a
+        if not isinstance(other, DeviceArray) and getattr(other, '__array_ufunc__', 0) is None:
+            # A type that asks NumPy arrays to defer to it (refkeras's Variable
+            # and Traced do): let its reflected operator run instead.
+            return NotImplemented
         from accel.table import registered
         return registered()[name].forward(a, b)
 
@@ -173,6 +187,16 @@ class DeviceArray(object):
 
     def __rtruediv__(self, other):
         return self._binary('divide', other, self)
+
+    def __getitem__(self, key):
+        from accel.table import registered
+        return registered()['getitem'].forward(self, key=key)
+
+    def __pow__(self, other):
+        return self._binary('power', self, other)
+
+    def __rpow__(self, other):
+        return self._binary('power', other, self)
 
     def __neg__(self):
         from accel.table import registered
@@ -296,7 +320,8 @@ def scalar_constant(value, dtype):
 
 
 def as_device(x, primitive=None):
-    """A `DeviceArray` for an operand: device arrays pass, host arrays are copied in.
+    """A `DeviceArray` for an operand: device arrays pass, host arrays are copied in
+    (0-d ones through the constant cache of `scalar_constant`).
 
     Python scalars are not accepted here (they are weak operands: see
     `elementwise` for how they are typed); use `scalar_constant`.
@@ -310,6 +335,10 @@ def as_device(x, primitive=None):
         raise TypeError('as_device does not type Python scalars; use scalar_constant')
     host = np.asarray(x)
     check_dtype(host.dtype, primitive, (host.shape,))
+    if host.ndim == 0:
+        # A NumPy scalar (or 0-d array) is a constant too: cached like Python
+        # scalars, but keeping its own dtype.
+        return scalar_constant(host, host.dtype)
     return to_device(host)
 
 

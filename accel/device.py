@@ -10,8 +10,6 @@ When neither is available, `require()` raises `AccelUnavailableError` saying
 what is missing.
 """
 import ctypes
-import ctypes.util
-import importlib.metadata
 import importlib.util
 import os
 import sys
@@ -19,7 +17,8 @@ import sys
 from accel.errors import AccelUnavailableError
 
 __all__ = ['AccelUnavailableError', 'DeviceInfo', 'describe', 'enable_simulator_if_no_gpu',
-           'gpu_present', 'is_available', 'require', 'simulator_requested']
+           'gpu_count', 'gpu_present', 'gpu_usable', 'is_available', 'require',
+           'simulator_requested']
 
 _INSTALL_HINT = 'install it with `pip install numba-cuda`'
 
@@ -64,10 +63,11 @@ def _numba_cuda_installed():
         return False
     if 'numba.cuda' in sys.modules:
         return True
+    from importlib import metadata
     try:
-        importlib.metadata.distribution('numba-cuda')
+        metadata.distribution('numba-cuda')
         return True
-    except importlib.metadata.PackageNotFoundError:
+    except metadata.PackageNotFoundError:
         pass
     # Older numba releases ship numba.cuda inside numba itself.
     origin = importlib.util.find_spec('numba').submodule_search_locations
@@ -85,11 +85,9 @@ def gpu_present():
     """
     if os.environ.get('CUDA_VISIBLE_DEVICES', None) in ('', '-1'):
         return False
-    names = ['libcuda.so.1', 'libcuda.so', 'nvcuda.dll']
-    found = ctypes.util.find_library('cuda')
-    if found:
-        names.insert(0, found)
-    for name in names:
+    # The driver's own names (ctypes.util.find_library would add a subprocess
+    # to every `import refkeras` on machines without a GPU).
+    for name in ('libcuda.so.1', 'libcuda.so', 'nvcuda.dll'):
         try:
             lib = ctypes.CDLL(name)
         except OSError:
@@ -104,6 +102,13 @@ def gpu_present():
         except AttributeError:
             return False
     return False
+
+
+def gpu_usable():
+    """Whether accel would run on a real GPU here, asked without importing Numba:
+    numba-cuda is installed, the driver shows a GPU (see `gpu_present`) and the
+    simulator is not requested. This is refkeras's automatic backend choice."""
+    return not simulator_requested() and gpu_present() and _numba_cuda_installed()
 
 
 def enable_simulator_if_no_gpu():
@@ -175,6 +180,18 @@ def describe():
         else:
             _CACHE['result'] = _detect()
     return _CACHE['result'][0]
+
+
+def gpu_count():
+    """How many devices accel can run on: the visible CUDA GPUs, 1 for the
+    simulator (it simulates one device), 0 when accel cannot run."""
+    info = describe()
+    if info is None or info.kind == 'compile-only':
+        return 0
+    if info.is_simulator:
+        return 1
+    from numba import cuda
+    return len(cuda.gpus)
 
 
 def is_available():

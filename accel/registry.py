@@ -22,11 +22,39 @@ def _conv2d_grad(g, out, x, kernel, strides=(1, 1), padding='valid', needs=(True
 then add it to the property tests in `spec_tests/test_accel_vs_reference.py`.
 `spec_tests/test_accel_coverage.py` fails, naming it, until both exist.
 """
+import functools
+
+from accel.errors import AccelMemoryError
+
 ACCEL_REGISTRY = {}
+
+
+def _shape(x):
+    return tuple(x.shape) if hasattr(x, 'shape') else ()
+
+
+def _naming_memory_errors(fn, what):
+    """`fn`, with a device out-of-memory error raised inside it reworded to name
+    the primitive (`what`) and its operands' shapes (the innermost one named wins)."""
+    @functools.wraps(fn)
+    def run(*args, **attrs):
+        try:
+            return fn(*args, **attrs)
+        except AccelMemoryError as err:
+            if getattr(err, 'primitive', None):
+                raise
+            shapes = ', '.join(str(_shape(a)) for a in args if a is not None)
+            named = AccelMemoryError('%s (operand shapes %s): %s' % (what, shapes, err))
+            named.primitive = what
+            raise named from err
+    return run
 
 
 class AccelPrimitive(object):
     """An accel primitive: forward and gradient rule on device arrays.
+
+    Running out of device memory in either raises `AccelMemoryError` naming
+    the primitive and the shapes of its operands.
 
     # Arguments
         name: the reference primitive's name.
@@ -35,13 +63,13 @@ class AccelPrimitive(object):
 
     def __init__(self, name, forward):
         self.name = name
-        self.forward = forward
+        self.forward = _naming_memory_errors(forward, 'primitive %r' % name)
         self.grad = None
         self.__doc__ = forward.__doc__
 
     def defgrad(self, rule):
         """Registers `rule(g, out, *inputs, **attrs)` as the gradient rule."""
-        self.grad = rule
+        self.grad = _naming_memory_errors(rule, 'the gradient of primitive %r' % self.name)
         return rule
 
     def __repr__(self):

@@ -73,9 +73,10 @@ def clip_norm(g, c, n):
 
 @symbolic_aware
 def _rescale_above_norm(g, c, n):
-    if K.get_value(n) >= c:
-        return K.divide(K.multiply(g, c), n)
-    return g
+    # Chosen elementwise (K.switch on a condition of g's rank) rather than by a
+    # Python `if`, so that the norm is never read on the host.
+    above = K.reshape(K.greater_equal(n, c), (1,) * K.ndim(g))
+    return K.switch(above, K.divide(K.multiply(g, c), n), g)
 
 
 class Optimizer(object):
@@ -121,13 +122,14 @@ class Optimizer(object):
 
     @staticmethod
     def _scalar(variable):
-        """The current value of a scalar variable as a floatx NumPy scalar.
+        """The current value of a scalar variable as a floatx scalar of the backend.
 
         Hyperparameter arithmetic (bias corrections, schedules, decay) is done
-        on these scalars, in floatx as TensorFlow does it in Keras's graph;
-        only the per-weight arithmetic runs as backend operations.
+        on these scalars with Python's operators and K functions, in floatx as
+        TensorFlow does it in Keras's graph. They are 0-d arrays of the running
+        backend, so with accel they never leave the device.
         """
-        return np.asarray(K.get_value(variable), dtype=K.floatx())[()]
+        return K.cast(variable, K.floatx())
 
     def _decayed_lr(self):
         """`lr / (1 + decay * iterations)` when built with `decay > 0`, else `lr`.
@@ -601,7 +603,7 @@ class Adam(Optimizer):
         lr = self._decayed_lr()
         t = self._step_count()
         beta_1, beta_2 = self._scalar(self.beta_1), self._scalar(self.beta_2)
-        lr_t = lr * (np.sqrt(1. - beta_2 ** t) / (1. - beta_1 ** t))
+        lr_t = lr * (K.sqrt(1. - beta_2 ** t) / (1. - beta_1 ** t))
         pairs = [(self.iterations, K.add(self.iterations, 1))]
         for p, g, m, v, vhat in zip(params, grads, self.ms, self.vs, self.vhats):
             m_t = K.add(K.multiply(beta_1, m), K.multiply(1. - beta_1, g))
@@ -691,9 +693,10 @@ class Adamax(Optimizer):
 def _nadam_momentum(beta_1, t, schedule_decay):
     """Nadam's warming momentum schedule, `beta_1 * (1 - 0.5 * 0.96 ** (t * decay))`.
 
-    On floatx scalars (`beta_1`, `t`), giving a floatx scalar.
+    On floatx scalars (`beta_1`, `t`), giving a floatx scalar (the Python
+    floats take the scalars' dtype, as NumPy 2 and accel type them).
     """
-    return beta_1 * (1. - 0.5 * (K.cast_to_floatx(0.96)[()] ** (t * schedule_decay)))
+    return beta_1 * (1. - 0.5 * (0.96 ** (t * schedule_decay)))
 
 
 class Nadam(Optimizer):
@@ -780,7 +783,7 @@ class Nadam(Optimizer):
         beta_1 = self._scalar(self.beta_1)
         schedule = K.cast_to_floatx(1.)[()]
         for step in range(int(K.get_value(self.iterations))):
-            t = K.cast_to_floatx(step)[()] + 1
+            t = K.cast(step + 1, K.floatx())
             schedule = schedule * _nadam_momentum(beta_1, t, self.schedule_decay)
         K.set_value(self.m_schedule, schedule)
 

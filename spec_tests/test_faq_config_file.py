@@ -6,13 +6,21 @@
   `backend`; a default one is written when none exists.
 - `KERAS_BACKEND` overrides the file's backend.
 
-refkeras's own choices (see `refkeras/backend/config.py`): the default backend
-is 'numpy'; a backend name of another Keras ('tensorflow', 'theano', 'cntk')
-falls back to 'numpy' with one warning; a malformed file or a bad value is an
-error naming the file and the field.
+refkeras's own choices (see `refkeras/backend/config.py`): the backends are
+'numpy' (the reference) and 'numba' (accel); the default file says 'auto',
+which runs accel when it is installed and a CUDA GPU is visible and the
+reference otherwise (FAQ, on TensorFlow: code runs on a GPU automatically, and
+`CUDA_VISIBLE_DEVICES=""` runs it on the CPU); an explicit 'numpy' always runs
+the reference; 'numba' where there is neither a GPU nor the CUDA simulator is
+an error saying what is missing; a backend name of another Keras
+('tensorflow', 'theano', 'cntk') falls back to 'numpy' with one warning; a
+malformed file or a bad value is an error naming the file and the field.
 
 The configuration is read when `refkeras.backend` is first imported, so each
-case runs in a fresh Python process with a controlled environment.
+case runs in a fresh Python process with a controlled environment. Unless a
+test says otherwise, that environment shows no GPU (`CUDA_VISIBLE_DEVICES=""`)
+and leaves the CUDA simulator off, so the answers do not depend on the
+machine.
 """
 import contextlib
 import fcntl
@@ -26,37 +34,50 @@ import pytest
 
 from refkeras.backend import config
 
+try:
+    from accel.device import _numba_cuda_installed, gpu_present
+    ACCEL_INSTALLED = _numba_cuda_installed()
+except ImportError:  # pragma: no cover (accel is part of this repository)
+    ACCEL_INSTALLED, gpu_present = False, lambda: False
+needs_accel = pytest.mark.skipif(not ACCEL_INSTALLED, reason='numba-cuda is not installed')
+
 REPO = Path(__file__).resolve().parents[1]
 
 # What the probe prints: the settings the backend runs with, the file it read,
 # and the UserWarnings raised while importing it.
 PROBE = r"""
-import json, warnings
+import json, sys, warnings
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter('always')
     from refkeras import backend as K
+numba_imported = 'numba' in sys.modules
 from refkeras.backend import state
 from refkeras import initializers
 print(json.dumps({
     'floatx': K.floatx(), 'epsilon': K.epsilon(),
     'image_data_format': K.image_data_format(), 'backend': K.backend(),
     'path': state.config_path(),
+    'numba_imported': numba_imported,
     'variable_dtype': K.variable([1.0]).dtype.name,
+    'variable_kind': type(K.variable([1.0]).value).__name__,
     'initializer_dtype': initializers.glorot_uniform()((2, 2)).dtype.name,
     'warnings': [str(w.message) for w in caught if issubclass(w.category, UserWarning)],
 }))
 """
 
 DEFAULT_FILE = {'image_data_format': 'channels_last', 'epsilon': 1e-07, 'floatx': 'float32',
-                'backend': 'numpy'}
+                'backend': 'auto'}
 
 
-def run_python(code, home, **keras_env):
-    """Runs `code` in a new interpreter with HOME=`home` and the given KERAS_* variables only."""
+def run_python(code, home, **env_vars):
+    """Runs `code` in a new interpreter with HOME=`home`, the given KERAS_* variables only,
+    no visible GPU and the CUDA simulator off, unless `env_vars` say otherwise."""
     env = {k: v for k, v in os.environ.items() if not k.startswith('KERAS_')}
     env['HOME'] = str(home)
     env['PYTHONPATH'] = os.pathsep.join([str(REPO)] + [p for p in [env.get('PYTHONPATH')] if p])
-    env.update({k: str(v) for k, v in keras_env.items()})
+    env['CUDA_VISIBLE_DEVICES'] = ''
+    env['NUMBA_ENABLE_CUDASIM'] = '0'
+    env.update({k: str(v) for k, v in env_vars.items()})
     return subprocess.run([sys.executable, '-c', code], cwd=str(REPO), env=env,
                           capture_output=True, text=True, timeout=120)
 
@@ -68,11 +89,11 @@ def probe(home, **keras_env):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def probe_error(home, **keras_env):
-    """The stderr of a probe expected to fail at import with a ConfigError."""
+def probe_error(home, error='ConfigError', **keras_env):
+    """The last line of the stderr of a probe expected to fail at import with `error`."""
     result = run_python(PROBE, home, **keras_env)
     assert result.returncode != 0, result.stdout
-    assert 'ConfigError' in result.stderr, result.stderr
+    assert error in result.stderr, result.stderr
     return result.stderr.strip().splitlines()[-1]
 
 
@@ -93,8 +114,10 @@ def test_defaults_written_to_home_keras_when_absent(tmp_path):
     assert path.is_file()
     assert json.loads(path.read_text()) == DEFAULT_FILE
     assert report['path'] == str(path)
+    # The file says "auto"; with no GPU visible, the reference runs, without Numba.
     assert (report['floatx'], report['epsilon'], report['image_data_format'],
             report['backend']) == ('float32', 1e-07, 'channels_last', 'numpy')
+    assert report['numba_imported'] is False and report['variable_kind'] == 'ndarray'
     assert report['warnings'] == []
 
 
@@ -153,13 +176,91 @@ def test_float16_and_integer_epsilon(tmp_path):
 
 # --- the backend ----------------------------------------------------------------------------
 
+@needs_accel
 def test_keras_backend_variable_overrides_the_file(tmp_path):
     home = tmp_path / 'home'
     write_config(home / '.keras', {'backend': 'numpy'})
-    assert probe(home, KERAS_BACKEND='numba')['backend'] == 'numba'
+    # accel runs here in the CUDA simulator (there may be no GPU).
+    assert probe(home, KERAS_BACKEND='numba', NUMBA_ENABLE_CUDASIM=1)['backend'] == 'numba'
     write_config(home / '.keras', {'backend': 'numba'})
-    assert probe(home)['backend'] == 'numba'
-    assert probe(home, KERAS_BACKEND='numpy')['backend'] == 'numpy'
+    assert probe(home, NUMBA_ENABLE_CUDASIM=1)['backend'] == 'numba'
+    assert probe(home, KERAS_BACKEND='numpy', NUMBA_ENABLE_CUDASIM=1)['backend'] == 'numpy'
+
+
+@needs_accel
+def test_numba_backend_keeps_variables_on_the_device(tmp_path):
+    report = probe(tmp_path / 'home', KERAS_BACKEND='numba', NUMBA_ENABLE_CUDASIM=1)
+    assert report['backend'] == 'numba' and report['numba_imported'] is True
+    assert report['variable_kind'] == 'DeviceArray' and report['variable_dtype'] == 'float32'
+    # Initial values are drawn on the host, as initializers return them.
+    assert report['initializer_dtype'] == 'float32'
+
+
+def test_explicit_numpy_runs_the_reference_without_importing_numba(tmp_path):
+    home = tmp_path / 'home'
+    write_config(home / '.keras', {'backend': 'numpy'})
+    # Even with a simulator (or a GPU) on offer.
+    report = probe(home, NUMBA_ENABLE_CUDASIM=1)
+    assert report['backend'] == 'numpy' and report['numba_imported'] is False
+    assert report['variable_kind'] == 'ndarray'
+
+
+@pytest.mark.parametrize('hidden', ['', '-1'])
+def test_cuda_visible_devices_hiding_every_gpu_runs_on_the_cpu(tmp_path, hidden):
+    home = tmp_path / 'home'
+    write_config(home / '.keras', {'backend': 'auto'})
+    report = probe(home, CUDA_VISIBLE_DEVICES=hidden)
+    assert report['backend'] == 'numpy' and report['numba_imported'] is False
+    # The same answer from the check itself, whatever this machine has.
+    saved = os.environ.get('CUDA_VISIBLE_DEVICES')
+    os.environ['CUDA_VISIBLE_DEVICES'] = hidden
+    try:
+        assert config.accel_gpu_ready() is False
+    finally:
+        if saved is None:
+            del os.environ['CUDA_VISIBLE_DEVICES']
+        else:
+            os.environ['CUDA_VISIBLE_DEVICES'] = saved
+
+
+def test_auto_picks_accel_exactly_when_a_gpu_is_ready():
+    asked = []
+
+    def ready(answer):
+        def check():
+            asked.append(answer)
+            return answer
+        return check
+    assert config.choose_backend('auto', 'test', gpu_ready=ready(True)) == 'numba'
+    assert config.choose_backend('auto', 'test', gpu_ready=ready(False)) == 'numpy'
+    assert asked == [True, False]
+    # An explicit 'numpy' never looks for a GPU.
+    assert config.choose_backend('numpy', 'test', gpu_ready=ready(True)) == 'numpy'
+    assert asked == [True, False]
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not (ACCEL_INSTALLED and gpu_present()), reason='needs a CUDA GPU')
+def test_auto_runs_accel_on_a_machine_with_a_gpu(tmp_path):
+    env = {'CUDA_VISIBLE_DEVICES': os.environ.get('CUDA_VISIBLE_DEVICES', '0') or '0'}
+    report = probe(tmp_path / 'home', **env)
+    assert report['backend'] == 'numba' and report['variable_kind'] == 'DeviceArray'
+
+
+@needs_accel
+@pytest.mark.parametrize('source', ['KERAS_BACKEND', 'file'])
+def test_numba_without_a_gpu_or_the_simulator_is_a_clear_error(tmp_path, source):
+    home = tmp_path / 'home'
+    if source == 'file':
+        path = write_config(home / '.keras', {'backend': 'numba'})
+        message = probe_error(home, error='BackendUnavailableError')
+        assert str(path) in message
+    else:
+        message = probe_error(home, error='BackendUnavailableError', KERAS_BACKEND='numba')
+        assert 'KERAS_BACKEND' in message
+    # It says what is missing and how to get it.
+    assert '"numba"' in message and 'GPU' in message and 'NUMBA_ENABLE_CUDASIM=1' in message
+    assert 'CUDA_VISIBLE_DEVICES' in message
 
 
 @pytest.mark.parametrize('foreign', ['tensorflow', 'theano', 'cntk'])

@@ -2,9 +2,14 @@
 
 The reference backend ('numpy') runs every operation as a NumPy primitive
 (`registry.REGISTRY`) and differentiates with a tape (`tape.GradientTape`).
-Importing this package reads `keras.json` (FAQ: "Where is the Keras
-configuration file stored?"; see `config.py`).
+The 'numba' backend (the `accel` package) runs the same primitives as CUDA
+kernels on values kept in device memory. Importing this package reads
+`keras.json` (FAQ: "Where is the Keras configuration file stored?"; see
+`config.py`), which picks the backend; `K.backend()` says which one runs.
+Numba is imported only when 'numba' is chosen.
 """
+import contextlib as _contextlib
+
 from refkeras.backend import config as _config
 from refkeras.backend import prims_array, prims_conv, prims_math, prims_nn  # noqa: F401 (register primitives)
 from refkeras.backend.graph import LEARNING_PHASE  # noqa: F401
@@ -19,10 +24,55 @@ from refkeras.backend.state import (backend, epsilon, floatx, get_uid,  # noqa: 
 from refkeras.backend.tape import GradientTape  # noqa: F401
 from refkeras.backend.tensors import SymbolicTensor, Traced, Variable  # noqa: F401
 
-_loaded, _path = _config.load()
 from refkeras.backend import state as _state  # noqa: E402
+from refkeras.backend import tape as _tape  # noqa: E402
+from refkeras.backend import tensors as _tensors  # noqa: E402
 
+
+def _install(name):
+    """Routes the primitives to backend `name` ('numpy' or 'numba') and keeps
+    new values where it keeps them."""
+    if name == 'numba':
+        from accel.backend import implementation  # imports Numba
+        table, arrays = implementation()
+    else:
+        table, arrays = None, None
+    _tape.set_implementation_table(table, arrays)
+    _state.set_backend_name(name)
+
+
+@_contextlib.contextmanager
+def using_backend(name):
+    """Runs a block with another backend, in this process (refkeras addition).
+
+    Values stay where their backend keeps them: variables created in the block
+    (the weights of a model built there) hold device arrays under 'numba' and
+    are meant to be used in the block; copy what you need out there
+    (`K.get_value`, `get_weights`), since after the block the reference (and
+    NumPy) refuse device arrays. Tests use this to compare backends.
+
+    # Arguments
+        name: 'numpy', 'numba' or 'auto' (see `config.choose_backend`).
+
+    # Raises
+        BackendUnavailableError: for 'numba' where accel cannot run.
+    """
+    chosen = _config.choose_backend(_config._check_backend(name, 'using_backend'),
+                                    'using_backend(%r)' % (name,))
+    previous = (_state.backend(), _tape.implementation_table(), _tensors.backend_arrays())
+    _install(chosen)
+    try:
+        yield
+    finally:
+        name_before, table, arrays = previous
+        _tape.set_implementation_table(table, None if arrays is _tensors.HostArrays else arrays)
+        _state.set_backend_name(name_before)
+
+
+_loaded, _path = _config.load()
 _state.apply_config(_loaded, _path)
+if _state.backend() != 'numpy':
+    _install(_state.backend())
 
 
 def clear_session():

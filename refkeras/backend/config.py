@@ -8,12 +8,22 @@ Implements the FAQ's "Where is the Keras configuration file stored?":
   `backend`, and is written with the defaults when it does not exist;
 - the environment variable `KERAS_BACKEND` overrides the file's backend.
 
+The backends (`choose_backend`): `numpy` is the reference, `numba` the
+accelerator (the `accel` package, Numba CUDA kernels), and `auto`, the value
+written to a new file, picks `numba` when accel is installed and a CUDA GPU is
+visible, `numpy` otherwise, so that, as the FAQ says of TensorFlow, code runs
+on the GPU when there is one and `CUDA_VISIBLE_DEVICES=""` runs it on the CPU.
+An explicit `numpy` always runs the reference; an explicit `numba` where
+neither a GPU nor the CUDA simulator is available is an error saying what is
+missing.
+
 Differences from Keras 2.2.4, on purpose: a malformed file or a bad value is an
 error naming the file and the field (Keras ignored a file it could not parse
 and failed on bare asserts), and a backend name from another Keras
 (`tensorflow`, `theano`, `cntk`) falls back to `numpy` with one warning, so
 that refkeras can share `~/.keras` with a real Keras install.
 """
+import importlib.util
 import json
 import os
 import warnings
@@ -21,11 +31,13 @@ import warnings
 DEFAULTS = {
     'floatx': 'float32',
     'epsilon': 1e-07,
-    'backend': 'numpy',
+    'backend': 'auto',
     'image_data_format': 'channels_last',
 }
 # Backends this package provides; `numba` is the accelerator (accel package).
 OWN_BACKENDS = ('numpy', 'numba')
+# What the `backend` field may say: one of them, or `auto` to pick one.
+BACKEND_CHOICES = ('auto',) + OWN_BACKENDS
 FOREIGN_BACKENDS = ('tensorflow', 'theano', 'cntk')
 FLOATX_VALUES = ('float16', 'float32', 'float64')
 IMAGE_DATA_FORMATS = ('channels_last', 'channels_first')
@@ -33,6 +45,10 @@ IMAGE_DATA_FORMATS = ('channels_last', 'channels_first')
 
 class ConfigError(ValueError):
     """A `keras.json` file or a `KERAS_*` variable holds something unusable."""
+
+
+class BackendUnavailableError(RuntimeError):
+    """The backend asked for cannot run here (accel without a GPU or the simulator)."""
 
 
 def keras_dir(environ=None):
@@ -60,10 +76,11 @@ def keras_dir(environ=None):
 
 
 def _check_backend(name, where):
-    """Validates a backend name; returns the backend refkeras will use."""
+    """Validates a backend name; returns the name refkeras will go by
+    ('auto', 'numpy' or 'numba')."""
     if not isinstance(name, str):
         raise ConfigError('%s: field "backend" must be a string, received %r.' % (where, name))
-    if name in OWN_BACKENDS:
+    if name in BACKEND_CHOICES:
         return name
     if name in FOREIGN_BACKENDS:
         warnings.warn('%s asks for the %r backend, which belongs to another Keras; refkeras '
@@ -71,7 +88,8 @@ def _check_backend(name, where):
                       stacklevel=3)
         return 'numpy'
     raise ConfigError('%s: unknown backend %r; expected one of %s (or a Keras backend name %s, '
-                      'which falls back to "numpy").' % (where, name, OWN_BACKENDS, FOREIGN_BACKENDS))
+                      'which falls back to "numpy").'
+                      % (where, name, BACKEND_CHOICES, FOREIGN_BACKENDS))
 
 
 def validate(config, where, check_backend=True):
@@ -111,6 +129,54 @@ def validate(config, where, check_backend=True):
     return out
 
 
+def accel_gpu_ready():
+    """Whether accel is installed and a real CUDA GPU is visible to it.
+
+    Asked without importing Numba (so importing refkeras stays fast when the
+    reference runs): accel's device probe loads the CUDA driver library and
+    counts the GPUs it shows, honouring `CUDA_VISIBLE_DEVICES` (`""` hides
+    them all). The CUDA simulator does not count: it is for tests.
+    """
+    if importlib.util.find_spec('accel') is None:
+        return False
+    from accel import device
+    return device.gpu_usable()
+
+
+def choose_backend(requested, where, gpu_ready=accel_gpu_ready):
+    """The backend that runs for a requested one: 'numpy' or 'numba'.
+
+    # Arguments
+        requested: 'auto', 'numpy' or 'numba' (as `_check_backend` returns).
+        where: the source of the request, for error messages.
+        gpu_ready: the test for 'auto' (see `accel_gpu_ready`).
+
+    # Returns
+        'numba' for 'numba', and for 'auto' when `gpu_ready()`; otherwise 'numpy'.
+
+    # Raises
+        BackendUnavailableError: for 'numba' when accel is not installed, or
+            finds neither a CUDA GPU nor the simulator (`NUMBA_ENABLE_CUDASIM=1`);
+            the message says which.
+    """
+    if requested == 'auto':
+        return 'numba' if gpu_ready() else 'numpy'
+    if requested != 'numba':
+        return 'numpy'
+    if importlib.util.find_spec('accel') is None:
+        raise BackendUnavailableError(
+            '%s asks for the "numba" backend, but the accel package is not installed '
+            '(pip install "refkeras[accel]").' % where)
+    from accel import device
+    try:
+        device.require()
+    except device.AccelUnavailableError as err:
+        raise BackendUnavailableError('%s asks for the "numba" backend, which cannot run here: %s '
+                                      'Use "numpy" (the reference) or "auto".'
+                                      % (where, err)) from None
+    return 'numba'
+
+
 def load(environ=None):
     """Reads (or first writes) `keras.json` and applies `KERAS_BACKEND`.
 
@@ -118,10 +184,13 @@ def load(environ=None):
         environ: mapping of environment variables (defaults to `os.environ`).
 
     # Returns
-        `(config, path)`: the validated configuration and the file's path.
+        `(config, path)`: the validated configuration and the file's path. Its
+        'backend' is the one that runs ('numpy' or 'numba', see
+        `choose_backend`); 'requested_backend' is what was asked for.
 
     # Raises
         ConfigError: for malformed JSON or bad values, naming the file and field.
+        BackendUnavailableError: for 'numba' where accel cannot run.
     """
     environ = os.environ if environ is None else environ
     directory = keras_dir(environ)
@@ -144,7 +213,10 @@ def load(environ=None):
                 f.write(json.dumps(config, indent=4))
         except OSError:
             pass  # A read-only place: run with the defaults, as Keras does.
+    where = 'The Keras configuration file %s' % path
     if environ.get('KERAS_BACKEND'):
-        config['backend'] = _check_backend(environ['KERAS_BACKEND'],
-                                           'The environment variable KERAS_BACKEND')
+        where = 'The environment variable KERAS_BACKEND'
+        config['backend'] = _check_backend(environ['KERAS_BACKEND'], where)
+    config['requested_backend'] = config['backend']
+    config['backend'] = choose_backend(config['backend'], where)
     return config, path

@@ -52,6 +52,11 @@ def reset_learning_phase():
     _PHASE['fixed'] = None
 
 
+def running():
+    """Whether a graph is being evaluated (a model or `K.function` runs)."""
+    return bool(_PHASE['running'])
+
+
 @contextlib.contextmanager
 def running_phase(value):
     """Context in which `learning_phase()` returns `value` (unless fixed)."""
@@ -128,13 +133,18 @@ def infer_output_shapes(fn, inputs_structure):
         first, second = [first], [second]
     shapes, dtypes = [], []
     for a, b in zip(first, second):
-        a, b = np.asarray(a), np.asarray(b)
-        if a.ndim != b.ndim:
+        # Only shapes and dtypes are read: the values may be in device memory.
+        a_shape, b_shape = np.shape(a), np.shape(b)
+        if len(a_shape) != len(b_shape):
             shapes.append(None)
         else:
-            shapes.append(tuple(n if n == m else None for n, m in zip(a.shape, b.shape)))
-        dtypes.append(a.dtype)
+            shapes.append(tuple(n if n == m else None for n, m in zip(a_shape, b_shape)))
+        dtypes.append(_dtype_of(a))
     return shapes, dtypes, seq
+
+
+def _dtype_of(x):
+    return np.dtype(x.dtype) if hasattr(x, 'dtype') else np.asarray(x).dtype
 
 
 class OpNode(object):

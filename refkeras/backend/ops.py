@@ -17,7 +17,7 @@ from refkeras.backend import prims_nn as N
 from refkeras.backend import state
 from refkeras.backend.graph import LEARNING_PHASE, symbolic_aware
 from refkeras.backend.tape import GradientTape, active_tape, apply
-from refkeras.backend.tensors import SymbolicTensor, Traced, Variable
+from refkeras.backend.tensors import SymbolicTensor, Traced, Variable, backend_arrays
 
 # --- conversion helpers -----------------------------------------------------
 
@@ -40,10 +40,30 @@ def _t(x):
 
 
 def value_of(x):
-    """The concrete array behind a concrete tensor (no copy)."""
+    """The concrete array behind a concrete tensor (no copy): an array of the
+    running backend, or a NumPy array for host data (lists, scalars)."""
     if isinstance(x, (Variable, Traced)):
         return x.value
+    if backend_arrays().is_array(x):
+        return x
     return np.asarray(x)
+
+
+def backend_array(x, dtype=None):
+    """`x` as an array of the running backend (refkeras addition, not in Keras).
+
+    For the reference this is `np.asarray` (no copy). For accel, host data is
+    copied to the device: the training engine calls it once per batch on the
+    inputs, targets and sample weights, so that every primitive of the step
+    reads them from device memory.
+    """
+    return backend_arrays().array(value_of(x), dtype=dtype, copy=False)
+
+
+def _in_a_run():
+    """Whether a model or `K.function` is running (a graph is being evaluated
+    or a gradient tape records), as opposed to code setting a model up."""
+    return graph_module.running() or active_tape() is not None
 
 
 # --- variables, constants, placeholders --------------------------------------
@@ -68,8 +88,17 @@ def variable(value, dtype=None, name=None, constraint=None):
 
 
 def constant(value, dtype=None, shape=None, name=None):
-    """A constant array (`np.full` when `value` is a scalar and `shape` is given)."""
+    """A constant array (filled with `value` when `shape` is given).
+
+    Made by the running backend while a model runs (e.g. the zero initial
+    states of an RNN); otherwise, like the random draws below, on the host as
+    a NumPy array, which is what initializers return (see `random_uniform`).
+    """
     dtype = dtype or state.floatx()
+    if _in_a_run():
+        if shape is not None:
+            return backend_arrays().full(shape, value, dtype)
+        return backend_array(value, dtype=dtype)
     if shape is not None:
         return np.full(shape, value, dtype=dtype)
     return np.asarray(value, dtype=dtype)
@@ -150,13 +179,13 @@ def eval(x):  # noqa: A001
         if x.node is None:
             raise ValueError('Cannot evaluate placeholder %r without a value; use K.function.'
                              % x.name)
-        return graph_module.evaluate([x], [])[0]
-    return np.array(value_of(x))
+        return backend_arrays().to_host(graph_module.evaluate([x], [])[0])
+    return backend_arrays().to_host(value_of(x))
 
 
 def get_value(x):
-    """A copy of a variable's value."""
-    return np.array(value_of(x))
+    """A copy of a variable's value, as a NumPy array (copied from the device for accel)."""
+    return backend_arrays().to_host(value_of(x))
 
 
 def batch_get_value(xs):
@@ -165,7 +194,7 @@ def batch_get_value(xs):
 
 
 def set_value(x, value):
-    """Sets a variable's value from a NumPy array.
+    """Sets a variable's value from a NumPy array (copied to the device for accel).
 
     # Raises
         ValueError: if the shapes differ (the variable is left unchanged).
@@ -182,11 +211,11 @@ def batch_set_value(tuples):
     # Raises
         ValueError: naming the first variable whose new value has a wrong shape.
     """
-    tuples = [(x, np.asarray(v)) for x, v in tuples]
+    tuples = [(x, value_of(v)) for x, v in tuples]
     for x, v in tuples:
-        if v.shape != x.shape:
+        if np.shape(v) != x.shape:
             raise ValueError('Cannot set variable %r of shape %s to a value of shape %s.'
-                             % (x.name, x.shape, v.shape))
+                             % (x.name, x.shape, np.shape(v)))
     for x, v in tuples:
         x.assign(v)
 
@@ -219,13 +248,13 @@ def eye(size, dtype=None, name=None):
 @symbolic_aware
 def zeros_like(x, dtype=None, name=None):
     """Zeros of `x`'s shape."""
-    return np.zeros(np.shape(value_of(x)), dtype=dtype or value_of(x).dtype)
+    return backend_arrays().full(np.shape(value_of(x)), 0, dtype or value_of(x).dtype)
 
 
 @symbolic_aware
 def ones_like(x, dtype=None, name=None):
     """Ones of `x`'s shape."""
-    return np.ones(np.shape(value_of(x)), dtype=dtype or value_of(x).dtype)
+    return backend_arrays().full(np.shape(value_of(x)), 1, dtype or value_of(x).dtype)
 
 
 @symbolic_aware
@@ -255,11 +284,11 @@ def update(x, new_x):
     """
     if isinstance(new_x, SymbolicTensor):
         return (x, new_x)
-    value = np.asarray(value_of(new_x), dtype=x.dtype)
-    if value.shape != x.shape:
+    value = value_of(new_x)
+    if np.shape(value) != x.shape:
         raise ValueError('K.update: variable %r has shape %s; the new value has shape %s.'
-                         % (x.name, x.shape, value.shape))
-    x.value = value
+                         % (x.name, x.shape, np.shape(value)))
+    x.value = backend_arrays().array(value, dtype=x.dtype, copy=False)
     return x
 
 
@@ -372,7 +401,8 @@ def switch(condition, then_expression, else_expression):
         raise ValueError('K.switch: the rank of `condition` (%d) can not exceed the rank of the '
                          'expressions (%d).' % (cond.ndim, ndim(then_expression)))
     if cond.ndim == 0:
-        return then_expression if bool(cond) else else_expression
+        # A Python-level choice: the condition is read on the host.
+        return then_expression if bool(backend_arrays().to_host(cond)) else else_expression
     cond_nd = cond.reshape(cond.shape + (1,) * (ndim(then_expression) - cond.ndim))
     return apply(M.where, cond_nd, _t(then_expression), _t(else_expression))
 
@@ -741,7 +771,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         perm = [i for i in range(ndim(output)) if i != axis] + [axis]
         output = permute_dimensions(output, perm)
     classes = int_shape(output)[-1]
-    labels = value_of(target).astype('int64').reshape(int_shape(output)[:-1])
+    labels = reshape(cast(target, 'int64'), int_shape(output)[:-1])
     return categorical_crossentropy(one_hot(labels, classes), output, from_logits=from_logits)
 
 
@@ -770,12 +800,17 @@ def l2_normalize(x, axis=None):
 
 @symbolic_aware
 def in_top_k(predictions, targets, k):
-    """Whether each target class is among the `k` largest predictions."""
-    p = value_of(predictions)
-    t = value_of(targets).astype(np.intp).reshape(-1)
-    target_scores = p[np.arange(len(t)), t]
-    better = (p > target_scores[:, None]).sum(axis=1)
-    return better < k
+    """Whether each target class is among the `k` largest predictions.
+
+    A target is in the top `k` when fewer than `k` predictions are strictly larger
+    than its own (so ties count in its favour, as in TensorFlow).
+    """
+    p = value_of(predictions)  # the raw values: nothing here is differentiated
+    is_target = cast(one_hot(reshape(cast(value_of(targets), 'int64'), (-1,)), p.shape[-1]),
+                     'bool')
+    target_scores = sum(apply(M.where, is_target, p, 0.0), axis=1, keepdims=True)
+    better = sum(cast(greater(p, target_scores), 'int32'), axis=1)
+    return less(better, k)
 
 
 @symbolic_aware
@@ -792,28 +827,39 @@ def bias_add(x, bias, data_format=None):
 
 
 # --- randomness ---------------------------------------------------------------
+# Where draws are made: while a model runs (Dropout masks, noise layers), by the
+# running backend; otherwise (initial weights, drawn when a layer is built) by
+# the reference, on the host. Initializers thus return NumPy arrays, as their
+# contract says, and the FAQ's `np.random.seed(...)` recipe gives the same
+# initial weights on every backend; `K.variable` then copies them in once.
+
+def _draw(prim, **attrs):
+    if _in_a_run():
+        return apply(prim, **attrs)
+    return prim.forward(**attrs)
+
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Uniform draws of `shape`."""
-    return apply(N.random_uniform, shape=tuple(shape), minval=minval, maxval=maxval,
+    return _draw(N.random_uniform, shape=tuple(shape), minval=minval, maxval=maxval,
                  dtype=dtype or state.floatx(), seed=seed)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal draws of `shape`."""
-    return apply(N.random_normal, shape=tuple(shape), mean=mean, stddev=stddev,
+    return _draw(N.random_normal, shape=tuple(shape), mean=mean, stddev=stddev,
                  dtype=dtype or state.floatx(), seed=seed)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal draws within two standard deviations."""
-    return apply(N.truncated_normal, shape=tuple(shape), mean=mean, stddev=stddev,
+    return _draw(N.truncated_normal, shape=tuple(shape), mean=mean, stddev=stddev,
                  dtype=dtype or state.floatx(), seed=seed)
 
 
 def random_binomial(shape, p=0.0, dtype=None, seed=None):
     """Bernoulli(p) draws of `shape`."""
-    return apply(N.random_binomial, shape=tuple(shape), p=p, dtype=dtype or state.floatx(),
+    return _draw(N.random_binomial, shape=tuple(shape), p=p, dtype=dtype or state.floatx(),
                  seed=seed)
 
 
@@ -917,9 +963,10 @@ class Function(object):
                 phase = int(value_of(v))
                 continue
             v = value_of(v)
+            dtype = None
             if v.dtype != t.dtype and not (t.dtype.kind in 'iu' and v.dtype.kind in 'iu'):
-                v = v.astype(t.dtype)
-            feed.append((t, v))
+                dtype = t.dtype
+            feed.append((t, backend_array(v, dtype)))  # inputs are copied in once per call
         targets = self.outputs + [new for _, new in self.updates]
         sym = [t for t in targets if isinstance(t, SymbolicTensor)]
         values = dict(zip(map(id, sym), graph_module.evaluate(sym, feed, phase, self.order)))
@@ -927,7 +974,7 @@ class Function(object):
                    for t in targets]
         for (var, _), new in zip(self.updates, results[len(self.outputs):]):
             update(var, new)
-        return [np.asarray(value_of(r)) for r in results[:len(self.outputs)]]
+        return [backend_arrays().to_host(value_of(r)) for r in results[:len(self.outputs)]]
 
 
 def _PHASE_DEFAULT():
@@ -981,8 +1028,9 @@ class _GradientNode(object):
             for t, v in zip(self.inputs, values):
                 if t is LEARNING_PHASE:
                     continue
-                feed.append((t, Traced(value_of(v), tape) if any(t is w for w in self.wrt)
-                             else v))
+                # (`any` is K.any in this module: the builtin is meant here)
+                watched = builtins.any(t is w for w in self.wrt)
+                feed.append((t, Traced(value_of(v), tape) if watched else v))
             traced = dict((id(t), v) for t, v in feed)
             loss = graph_module.evaluate([self.loss], feed, learning_phase_value())[0]
         sources = [traced[id(w)] if isinstance(w, SymbolicTensor) else w for w in self.wrt]
@@ -1022,6 +1070,6 @@ def print_tensor(x, message=''):
     """Prints `message` and the value of `x` when it is computed; returns `x`."""
     @symbolic_aware
     def _print(x):
-        print(message, value_of(x))
+        print(message, backend_arrays().to_host(value_of(x)))
         return x
     return _print(x)

@@ -119,14 +119,16 @@ def _held_output(output, states, previous_output):
 
 def _step_masks(mask, input_shape):
     """The mask as a list of `(samples, 1)` boolean arrays, one per timestep."""
-    mask = K.value_of(mask)
-    if mask.ndim == 3 and mask.shape[-1] == 1:
-        mask = mask[..., 0]
-    if mask.shape != tuple(input_shape[:2]):
+    mask = K.value_of(mask)  # no gradient flows into a mask
+    shape = K.int_shape(mask)
+    if len(shape) == 3 and shape[-1] == 1:
+        shape = shape[:2]
+        mask = K.reshape(mask, shape)
+    if shape != tuple(input_shape[:2]):
         raise ValueError('K.rnn: the mask of shape %s does not match the (samples, time) = %s '
-                         'of the input.' % (mask.shape, tuple(input_shape[:2])))
-    mask = mask.astype(bool)
-    return [mask[:, t, None] for t in range(mask.shape[1])]
+                         'of the input.' % (shape, tuple(input_shape[:2])))
+    mask = K.cast(mask, 'bool')
+    return [K.slice_item(mask, (builtins.slice(None), t, None)) for t in range(shape[1])]
 
 
 def unstack_time(x):

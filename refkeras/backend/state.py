@@ -27,6 +27,11 @@ def backend():
     return _SETTINGS['backend']
 
 
+def set_backend_name(name):
+    """Records which backend runs (`backend.using_backend` switches the backend itself)."""
+    _SETTINGS['backend'] = name
+
+
 def floatx():
     """The default float type, as a string ('float16', 'float32' or 'float64')."""
     return _SETTINGS['floatx']

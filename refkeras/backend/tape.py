@@ -10,20 +10,29 @@ This is the whole autodiff engine; there is no graph compiler behind it.
 """
 import numpy as np
 
+from refkeras.backend import tensors
 from refkeras.backend.tensors import Traced, Variable
 
 _ACTIVE_TAPES = []
 _IMPLEMENTATION = {'table': None}
 
 
-def set_implementation_table(table):
+def set_implementation_table(table, arrays=None):
     """Routes primitives to another backend's implementations (used by `accel`).
 
     # Arguments
         table: None for the NumPy reference, or a dict mapping primitive names to
             objects with `forward` and `grad` attributes.
+        arrays: where that backend keeps values: an object with the functions
+            of `tensors.HostArrays` (None: NumPy arrays, as the reference).
     """
     _IMPLEMENTATION['table'] = table
+    tensors._ARRAYS['current'] = arrays or tensors.HostArrays
+
+
+def implementation_table():
+    """The table installed by `set_implementation_table` (None: the reference)."""
+    return _IMPLEMENTATION['table']
 
 
 def _value(x):
@@ -31,6 +40,13 @@ def _value(x):
     if isinstance(x, (Traced, Variable)):
         return x.value
     return x
+
+
+def _filled_like(x, fill_value):
+    """An array of the running backend shaped and typed like `x`, filled."""
+    value = _value(x)
+    dtype = value.dtype if hasattr(value, 'dtype') else np.asarray(value).dtype
+    return tensors.backend_arrays().full(np.shape(value), fill_value, dtype)
 
 
 class _Record(object):
@@ -107,9 +123,8 @@ class GradientTape(object):
                                'gradients; create it with persistent=True to call gradient '
                                'again.')
         if not isinstance(target, Traced) or target.tape is not self:
-            return [np.zeros(np.shape(_value(s)), dtype=np.asarray(_value(s)).dtype)
-                    for s in sources]
-        grads = {id(target): np.ones_like(target.value)}
+            return [_filled_like(s, 0) for s in sources]
+        grads = {id(target): _filled_like(target, 1)}
         table = _IMPLEMENTATION['table']
         for rec in reversed(self.records):
             g = grads.pop(id(rec.output), None)
@@ -134,10 +149,7 @@ class GradientTape(object):
         out = []
         for s in sources:
             g = grads.get(id(s))
-            if g is None:
-                v = np.asarray(_value(s))
-                g = np.zeros(v.shape, dtype=v.dtype)
-            out.append(g)
+            out.append(_filled_like(s, 0) if g is None else g)
         return out
 
 

@@ -6,11 +6,57 @@
   remembers how it is computed, so `Model` and `K.function` can evaluate it.
 - `Traced`: a concrete array produced while a gradient tape records.
 
-Plain NumPy arrays are the fourth, anonymous kind: what eager code sees when no
+Plain arrays are the fourth, anonymous kind: what eager code sees when no
 tape is recording. All kinds support Python's arithmetic operators, which call
 the backend functions (`x + y` is `K.add(x, y)`, `x[i]` is `K.slice_item`).
+
+Where values live: the reference keeps them in NumPy arrays (`HostArrays`). A
+backend that keeps them elsewhere (accel: device memory) installs its own
+`arrays` object with the same four functions, through
+`tape.set_implementation_table`; those functions are the only places where
+values cross between the host and the backend.
 """
 import numpy as np
+
+
+class HostArrays(object):
+    """How the reference stores tensor values: NumPy arrays in host memory."""
+
+    name = 'numpy'
+
+    @staticmethod
+    def is_array(x):
+        """Whether `x` is an array of this backend."""
+        return isinstance(x, np.ndarray)
+
+    @staticmethod
+    def array(value, dtype=None, copy=True):
+        """`value` (host data or an array of this backend) as an array of this
+        backend, converted to `dtype` if given; a new copy unless `copy=False`."""
+        return np.array(value, dtype=dtype) if copy else np.asarray(value, dtype=dtype)
+
+    @staticmethod
+    def to_host(value):
+        """A new NumPy array holding `value`."""
+        return np.array(value)
+
+    @staticmethod
+    def full(shape, fill_value, dtype):
+        """An array of this backend of `shape` filled with `fill_value`."""
+        return np.full(shape, fill_value, dtype=dtype)
+
+
+_ARRAYS = {'current': HostArrays}
+
+
+def backend_arrays():
+    """The running backend's array functions (`HostArrays` for the reference)."""
+    return _ARRAYS['current']
+
+
+def _raw(x):
+    """The array behind a `Variable` or `Traced` value; anything else as is."""
+    return x.value if isinstance(x, (Variable, Traced)) else x
 
 
 def _K():
@@ -125,8 +171,11 @@ class Traced(TensorOps):
 class Variable(TensorOps):
     """A mutable, named array: the backend's variable (`K.variable`).
 
+    The value is kept where the running backend keeps values (a NumPy array
+    for the reference, device memory for accel); `assign` copies host data in.
+
     # Arguments
-        value: initial array.
+        value: initial array (host data, or an array of the running backend).
         dtype: dtype to store; defaults to the value's (floats become floatx).
         name: a readable name; weights are named `<layer>/<weight>:0` as in Keras.
         constraint: optional callable applied after each optimizer update.
@@ -134,7 +183,7 @@ class Variable(TensorOps):
     __hash__ = object.__hash__
 
     def __init__(self, value, dtype=None, name=None, constraint=None):
-        self.value = np.array(value, dtype=dtype)
+        self.value = backend_arrays().array(_raw(value), dtype=dtype)
         self.name = name or 'Variable'
         self.constraint = constraint
         self._keras_shape = self.value.shape
@@ -154,11 +203,11 @@ class Variable(TensorOps):
         # Raises
             ValueError: if the shape of `new_value` differs from the variable's.
         """
-        new_value = np.asarray(new_value)
-        if new_value.shape != self.value.shape:
+        new_value = _raw(new_value)
+        if np.shape(new_value) != self.value.shape:
             raise ValueError('Cannot assign a value of shape %s to variable %r of shape %s.'
-                             % (new_value.shape, self.name, self.value.shape))
-        self.value = new_value.astype(self.value.dtype, copy=True)
+                             % (np.shape(new_value), self.name, self.value.shape))
+        self.value = backend_arrays().array(new_value, dtype=self.value.dtype)
 
     def __array__(self, dtype=None, copy=None):
         return np.asarray(self.value, dtype=dtype)

@@ -17,8 +17,13 @@ Where each FAQ answer lives:
   `fit` returns the `History` callback.
 - "How can I 'freeze' Keras layers?": `compile` snapshots the trainable weights;
   `_train_step` updates exactly that snapshot.
+
+Where values live: each step copies its batch (inputs, targets, sample
+weights) to the running backend once (`_on_backend`; nothing to do for the
+reference, a copy to device memory for accel), and copies the logged scalars
+and predictions back (`_as_float`, `K.get_value`). Weights and optimizer state
+stay on the backend between steps.
 """
-import copy
 import warnings
 
 import numpy as np
@@ -33,11 +38,19 @@ from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine import run_context
 from refkeras.engine import training_utils as tu
 from refkeras.engine.network import Network
-from refkeras.utils.generic_utils import to_list, unpack_singleton
+from refkeras.utils.generic_utils import unpack_singleton
 
 
 def _as_float(value):
-    return float(np.asarray(K.value_of(value)))
+    """A logged scalar as a Python float (copied from the device for accel)."""
+    return float(K.get_value(value))
+
+
+def _on_backend(arrays):
+    """A batch's arrays as arrays of the running backend (None entries kept)."""
+    if arrays is None:
+        return None
+    return [None if a is None else K.backend_array(a) for a in arrays]
 
 
 class Model(Network):
@@ -116,8 +129,8 @@ class Model(Network):
                                'or call it on data first.' % self.name)
         optimizer = optimizers.get(optimizer)
         names = self.output_names
-        loss_fns = [None if l is None else losses_module.get(l)
-                    for l in self._per_output(loss, 'loss', required=True)]
+        loss_fns = [None if fn is None else losses_module.get(fn)
+                    for fn in self._per_output(loss, 'loss', required=True)]
         weights = self._per_output(loss_weights, 'loss_weights', default=1.0)
         modes = self._per_output(sample_weight_mode, 'sample_weight_mode', default=None)
         metric_lists = self._collect_metrics(metrics)
@@ -220,7 +233,7 @@ class Model(Network):
 
     def _forward(self, xs, phase):
         """Runs the graph; returns (outputs, masks, symbolic model losses' values)."""
-        extra = [l for l in self._losses if isinstance(l, SymbolicTensor)]
+        extra = [loss for loss in self._losses if isinstance(loss, SymbolicTensor)]
         feed = list(zip(self.inputs, xs))
         values, masks = graph_module.evaluate(self.outputs + extra, feed, phase,
                                               order=None if extra else self._order,
@@ -271,6 +284,7 @@ class Model(Network):
             training mode in the same forward pass that produced the update.
         """
         params = self._collected_trainable_weights
+        xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
         with K.GradientTape(params), run_context.collecting() as run:
             outputs, masks, extra = self._forward(xs, phase=1)
             total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
@@ -282,6 +296,7 @@ class Model(Network):
 
     def _test_step(self, xs, ys, sample_weights):
         """Loss and metrics on one batch in test mode (no update)."""
+        xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
         with run_context.collecting() as run:
             outputs, masks, extra = self._forward(xs, phase=0)
             total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
@@ -290,8 +305,8 @@ class Model(Network):
         return [_as_float(v) for v in values]
 
     def _predict_step(self, xs):
-        outputs, _, _ = self._forward(xs, phase=0)
-        return [np.asarray(K.value_of(o)) for o in outputs]
+        outputs, _, _ = self._forward(_on_backend(xs), phase=0)
+        return [K.get_value(o) for o in outputs]
 
     # --- data -------------------------------------------------------------------
 
@@ -663,12 +678,14 @@ def _weighted_masked_objective(fn, y_true, y_pred, weights, mask):
         score = K.multiply(score, mask)
         score = K.divide(score, K.mean(mask))
     if weights is not None:
-        score_ndim, weight_ndim = K.ndim(score), np.ndim(weights)
+        score_ndim, weight_ndim = K.ndim(score), K.ndim(weights)
         if score_ndim > weight_ndim:
             score = K.mean(score, axis=list(range(weight_ndim, score_ndim)))
         score = K.multiply(score, weights)
-        nonzero = float(np.mean(np.not_equal(weights, 0)))
-        if nonzero == 0.0:
-            return K.multiply(K.mean(score), 0.0)
+        # Divided by the fraction of non-zero weights. When every weight is 0,
+        # Keras 2.2.4 gave 0 / 0 = NaN; here the division is by 1 instead, so
+        # the (all zero) weighted scores give a loss of 0.
+        nonzero = K.mean(K.cast(K.not_equal(weights, 0), K.floatx()))
+        nonzero = K.add(nonzero, K.cast(K.equal(nonzero, 0), K.floatx()))
         score = K.divide(score, nonzero)
     return K.mean(score)

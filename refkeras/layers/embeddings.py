@@ -94,7 +94,9 @@ class Embedding(Layer):
         return (input_shape[0],) + tuple(lengths) + (self.output_dim,)
 
     def call(self, inputs):
-        indices = K.value_of(inputs)
+        # The indices are read on the host (a copy from the device for accel):
+        # the range check below needs them there, as do accel's gather kernels.
+        indices = K.get_value(inputs)
         if indices.dtype.kind not in 'iu':
             indices = indices.astype('int32')
         if indices.size:

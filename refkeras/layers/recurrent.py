@@ -91,7 +91,7 @@ def _dropout_masks(rate, count, shape, training):
     """
     if not 0. < rate < 1. or not training:
         return None
-    ones = np.ones(shape, dtype=K.floatx())
+    ones = K.constant(1., shape=shape)
     masks = [K.dropout(ones, rate) for _ in range(count)]
     return masks[0] if count == 1 else K.stack(masks)
 
@@ -748,7 +748,7 @@ class RNN(Layer):
         if states is None:
             values = [np.zeros(shape, dtype=K.floatx()) for shape in shapes]
         else:
-            values = [np.asarray(K.value_of(v)) for v in to_list(states, allow_tuple=True)]
+            values = [K.get_value(v) for v in to_list(states, allow_tuple=True)]
             if len(values) != len(sizes):
                 raise ValueError('Layer %s expects %d state value(s), but it received %d.'
                                  % (self.name, len(sizes), len(values)))
