@@ -31,7 +31,7 @@ def peer_epoch_seconds(python, workload, script=None):
     """Runs the tf.keras baseline script for one workload; returns its median seconds/epoch."""
     script = script or os.path.join(SHARED_BENCH, 'tf_keras_baseline.py')
     out = subprocess.run([python, script, workload], check=True, capture_output=True, text=True)
-    lines = [l for l in out.stdout.splitlines() if l.startswith('{')]
+    lines = [line for line in out.stdout.splitlines() if line.startswith('{')]
     return json.loads(lines[-1])['seconds_per_epoch']
 
 

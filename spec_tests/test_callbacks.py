@@ -175,7 +175,7 @@ def test_base_logger_weights_batch_values_by_batch_size():
     sizes = [32, 32, 32, 4]
     losses = [1.0, 0.5, 0.25, 2.0]
     accs = [0.25, 0.75, 0.5, 1.0]
-    batches = [{'size': s, 'loss': l, 'acc': a} for s, l, a in zip(sizes, losses, accs)]
+    batches = [{'size': s, 'loss': v, 'acc': a} for s, v, a in zip(sizes, losses, accs)]
     logger = cbks.BaseLogger()
     history = cbks.History()
     params = {'epochs': 1, 'verbose': 0, 'metrics': ['loss', 'acc', 'val_loss', 'val_acc']}

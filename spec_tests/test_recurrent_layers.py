@@ -329,7 +329,8 @@ def test_initial_state_as_keyword_and_as_list_input():
         np.testing.assert_allclose(c, states[1], atol=FORWARD_TOL)
         # Symbolic initial states: inputs of the model.
         inputs = [Input((3, 4)), Input((5,)), Input((5,))]
-        for call in (lambda l: l(inputs[0], initial_state=inputs[1:]), lambda l: l(inputs)):
+        for call in (lambda layer: layer(inputs[0], initial_state=inputs[1:]),
+                     lambda layer: layer(inputs)):
             symbolic_layer = LSTM(5)
             model = Model(inputs, call(symbolic_layer))
             symbolic_layer.set_weights(weights)

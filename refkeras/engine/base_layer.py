@@ -93,7 +93,7 @@ class Node(object):
 
     def get_config(self):
         return {'outbound_layer': self.outbound_layer.name,
-                'inbound_layers': [l.name for l in self.inbound_layers],
+                'inbound_layers': [layer.name for layer in self.inbound_layers],
                 'node_indices': self.node_indices, 'tensor_indices': self.tensor_indices}
 
 

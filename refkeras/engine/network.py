@@ -112,7 +112,7 @@ class Network(Layer):
             layers_by_depth.setdefault(depth, []).append(layer)
         self._layers = []
         for depth in sorted(layers_by_depth, reverse=True):
-            self._layers.extend(sorted(layers_by_depth[depth], key=lambda l: layer_indices[l]))
+            self._layers.extend(sorted(layers_by_depth[depth], key=layer_indices.get))
         self._layers_by_depth = layers_by_depth
         self._network_nodes = set(nodes_depths)
 

@@ -96,13 +96,9 @@ class Sequential(Model):
                                  'should be unique.' % layer.name)
 
     def _set_graph(self, inputs, outputs):
+        # Maps the graph again; for a stack, ordering the layers by depth gives
+        # the order of addition, with the input layer first.
         self._init_graph_network(inputs, outputs)
-        self._layers = [l for l in self._layers_in_graph_order()]
-
-    def _layers_in_graph_order(self):
-        # `_init_graph_network` ordered `self._layers` by depth; for a stack this
-        # is the order of addition, with the input layer first.
-        return list(self._layers)
 
     def build(self, input_shape=None):
         """Creates the input and calls every layer, for a model added to without input shape.
@@ -113,7 +109,7 @@ class Sequential(Model):
         if input_shape is None:
             raise ValueError('You must provide an `input_shape` argument to build Sequential '
                              'model %s.' % self.name)
-        pending = [l for l in self._layers if not isinstance(l, InputLayer)]
+        pending = [layer for layer in self._layers if not isinstance(layer, InputLayer)]
         if not pending:
             raise ValueError('Sequential model %s has no layers; add layers before using it.'
                              % self.name)
