@@ -2,6 +2,7 @@
 
     python benchmarks/bench_cnn.py --peer /tmp/tfpeer/bin/python
     python benchmarks/bench_cnn.py --peer /tmp/tfpeer/bin/python --blas-threads 1
+    python benchmarks/bench_cnn.py --peer /tmp/tfpeer/bin/python --keep-freed-memory
     python benchmarks/bench_cnn.py --profile        # where refkeras's time goes
 
 Prints one JSON line with refkeras's median seconds per epoch and, with
@@ -13,6 +14,15 @@ thread pools). On a shared machine whose cores are busy with other work, OpenBLA
 spinning worker threads slow matrix products down badly (a step took 2 to 3 times
 longer with 2 threads than with 1 while other processes kept the 2 cores busy), so
 the figure is worth taking both ways there.
+
+`--keep-freed-memory` tells glibc's malloc (through `mallopt`) to serve blocks up
+to 32 MB from its heap and not to hand freed memory back to the system. By
+default it maps large blocks fresh from the kernel and unmaps them on `free`, so
+every step's new activations and gradients (10 to 20 MB each here) fault their
+pages in again: on the project's machine about 15,000 page faults per training
+step, some 15% of refkeras's CPU time spent in the kernel. TensorFlow keeps its
+own allocator, so this only brings refkeras's process to the same footing; it
+changes no result.
 
 `--profile` times one epoch with every primitive's forward and gradient rule
 wrapped in a timer (through the tape's implementation table, the hook the
@@ -36,7 +46,28 @@ def _take_option(name):
     return value
 
 
+def _take_flag(name):
+    """Removes `name` from sys.argv; returns whether it was there."""
+    if name not in sys.argv:
+        return False
+    sys.argv.remove(name)
+    return True
+
+
+def keep_freed_memory():
+    """Makes glibc's malloc keep freed blocks (up to 32 MB) for reuse; see the module doc."""
+    import ctypes
+    libc = ctypes.CDLL('libc.so.6')
+    m_trim_threshold, m_mmap_threshold = -1, -3      # from glibc's malloc.h
+    ok = libc.mallopt(m_mmap_threshold, 32 * 2 ** 20) and libc.mallopt(m_trim_threshold, 2 ** 30)
+    if not ok:
+        raise RuntimeError('mallopt refused the settings.')
+
+
 BLAS_THREADS = _take_option('--blas-threads')
+KEEP_FREED_MEMORY = _take_flag('--keep-freed-memory')
+if KEEP_FREED_MEMORY:
+    keep_freed_memory()
 if BLAS_THREADS is not None:   # must happen before NumPy loads OpenBLAS
     os.environ['OPENBLAS_NUM_THREADS'] = BLAS_THREADS
 
@@ -124,6 +155,6 @@ if __name__ == '__main__':
     else:
         args = parse_args()
         print(json.dumps({'workload': 'cnn', 'refkeras_openblas_threads': BLAS_THREADS or
-                          'default'}), flush=True)
+                          'default', 'keep_freed_memory': KEEP_FREED_MEMORY}), flush=True)
         compare('cnn', build, data, BATCH_SIZE, peer_python=args.peer, rounds=args.rounds,
                 repeats=args.repeats)

@@ -375,3 +375,21 @@ def test_conv_transpose_rejects_an_output_size_that_does_not_map_back():
 def test_pooling_rejects_a_window_larger_than_the_input():
     with pytest.raises(ValueError, match='does not fit'):
         REGISTRY['max_pool'].forward(np.ones((1, 2, 1)), pool_size=(3,), strides=(1,))
+
+
+@given(conv_examples())
+def test_conv_in_one_example_chunks_matches_loops_and_finite_differences(example):
+    # The primitives work through the batch in cache-sized chunks; a tiny chunk
+    # budget forces one example per chunk, so the chunk seams are exercised.
+    geo, groups, x, kernel, rng = example
+    attrs = dict(strides=geo['strides'], dilation=geo['dilation'], padding=geo['padding'],
+                 groups=groups)
+    saved = prims_conv.CHUNK_BYTES
+    prims_conv.CHUNK_BYTES = 1
+    try:
+        out = REGISTRY['conv'].forward(x, kernel, **attrs)
+        expected = conv_loops(x, kernel, geo['strides'], geo['dilation'], geo['padding'], groups)
+        np.testing.assert_allclose(out, expected, rtol=FORWARD_TOL, atol=FORWARD_TOL)
+        check_gradients(REGISTRY['conv'], [x, kernel], attrs, rng)
+    finally:
+        prims_conv.CHUNK_BYTES = saved
