@@ -128,3 +128,44 @@ def test_importing_accel_does_not_import_numba():
     result = subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True,
                             text=True, timeout=60)
     assert result.stdout.strip() == 'False', result.stdout + result.stderr
+
+
+
+
+def test_simulated_shared_arrays_are_made_once_per_block_line():
+    """Every thread of a simulated block must get the same `cuda.shared.array`
+    (accel.simulator locks numba-cuda's unlocked look-up-then-store). Two threads
+    are made to look the line up together: unlocked, both find nothing and each
+    makes its own array (a reduction then adds the wrong partial sums)."""
+    import threading
+
+    from accel.kernels.launch import SIMULATOR
+    if not SIMULATOR:
+        pytest.skip('a property of the CUDA simulator')
+    from numba.cuda.simulator import kernelapi
+    import numpy as np
+
+    both_looking = threading.Barrier(2, timeout=0.5)
+
+    class Allocations(dict):
+        def get(self, key, default=None):
+            found = dict.get(self, key, default)
+            try:   # wait (up to 0.5 s) for the other thread to have looked too
+                both_looking.wait()
+            except threading.BrokenBarrierError:
+                pass
+            return found
+
+    shared = kernelapi.FakeCUDAShared(0)
+    shared._allocations = Allocations()
+    got = []
+
+    def thread():
+        got.append(shared.array((8,), np.float32))   # one line, as in a kernel
+
+    threads = [threading.Thread(target=thread) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(got) == 2 and got[0] is got[1]

@@ -12,6 +12,10 @@ from numba import cuda  # noqa: E402  (only after a device or the simulator is c
 
 from numba.core import config  # noqa: E402
 
+from accel import simulator  # noqa: E402
+
+simulator.install()   # a no-op on a GPU
+
 #: Whether kernels run in Numba's CUDA simulator (Python threads) rather than on a GPU.
 SIMULATOR = bool(config.ENABLE_CUDASIM)
 
