@@ -26,11 +26,15 @@ Adadelta, whose Keras 2.2.4 `weights` omit it; then the slots in the order
 Keras creates them.
 
 The update rules are written as for Keras 2.2.4; each class's docstring
-states its rule.
+states its rule. The per-parameter part of each rule is one primitive of
+`refkeras/backend/prims_updates.py` (`sgd_update`, `adam_update`, ...),
+which accel runs as one kernel per parameter; the scalar factors (decayed
+learning rate, bias corrections) are computed here once per step.
 """
 import numpy as np
 
 from refkeras import backend as K
+from refkeras.backend import prims_updates as rules
 from refkeras.backend.graph import symbolic_aware
 from refkeras.utils.generic_utils import deserialize_keras_object
 from refkeras.utils.generic_utils import serialize_keras_object
@@ -372,13 +376,9 @@ class SGD(Optimizer):
         momentum = self._scalar(self.momentum)
         pairs = [(self.iterations, K.add(self.iterations, 1))]
         for p, g, m in zip(params, grads, self.moments):
-            step = K.multiply(lr, g)
-            velocity = K.subtract(K.multiply(momentum, m), step)
+            new_p, velocity = rules.sgd_update(p, g, m, lr, momentum,
+                                               nesterov=bool(self.nesterov))
             pairs.append((m, velocity))
-            if self.nesterov:
-                new_p = K.subtract(K.add(p, K.multiply(momentum, velocity)), step)
-            else:
-                new_p = K.add(p, velocity)
             pairs.append((p, self._constrained(p, new_p)))
         return pairs
 
@@ -428,10 +428,8 @@ class RMSprop(Optimizer):
         rho = self._scalar(self.rho)
         pairs = [(self.iterations, K.add(self.iterations, 1))]
         for p, g, a in zip(params, grads, self.accumulators):
-            new_a = K.add(K.multiply(rho, a), K.multiply(1. - rho, K.square(g)))
+            new_p, new_a = rules.rmsprop_update(p, g, a, lr, rho, epsilon=self.epsilon)
             pairs.append((a, new_a))
-            new_p = K.subtract(p, K.divide(K.multiply(lr, g),
-                                           K.add(K.sqrt(new_a), self.epsilon)))
             pairs.append((p, self._constrained(p, new_p)))
         return pairs
 
@@ -477,10 +475,8 @@ class Adagrad(Optimizer):
         lr = self._decayed_lr()
         pairs = [(self.iterations, K.add(self.iterations, 1))]
         for p, g, a in zip(params, grads, self.accumulators):
-            new_a = K.add(a, K.square(g))
+            new_p, new_a = rules.adagrad_update(p, g, a, lr, epsilon=self.epsilon)
             pairs.append((a, new_a))
-            new_p = K.subtract(p, K.divide(K.multiply(lr, g),
-                                           K.add(K.sqrt(new_a), self.epsilon)))
             pairs.append((p, self._constrained(p, new_p)))
         return pairs
 
@@ -532,13 +528,10 @@ class Adadelta(Optimizer):
         lr = self._decayed_lr()
         pairs = [(self.iterations, K.add(self.iterations, 1))]
         for p, g, a, d in zip(params, grads, self.accumulators, self.delta_accumulators):
-            new_a = K.add(K.multiply(self.rho, a), K.multiply(1.0 - self.rho, K.square(g)))
+            new_p, new_a, new_d = rules.adadelta_update(p, g, a, d, lr, rho=self.rho,
+                                                        epsilon=self.epsilon)
             pairs.append((a, new_a))
-            update = K.divide(K.multiply(g, K.sqrt(K.add(d, self.epsilon))),
-                              K.sqrt(K.add(new_a, self.epsilon)))
-            new_p = K.subtract(p, K.multiply(lr, update))
             pairs.append((p, self._constrained(p, new_p)))
-            new_d = K.add(K.multiply(self.rho, d), K.multiply(1.0 - self.rho, K.square(update)))
             pairs.append((d, new_d))
         return pairs
 
@@ -606,15 +599,13 @@ class Adam(Optimizer):
         lr_t = lr * (K.sqrt(1. - beta_2 ** t) / (1. - beta_1 ** t))
         pairs = [(self.iterations, K.add(self.iterations, 1))]
         for p, g, m, v, vhat in zip(params, grads, self.ms, self.vs, self.vhats):
-            m_t = K.add(K.multiply(beta_1, m), K.multiply(1. - beta_1, g))
-            v_t = K.add(K.multiply(beta_2, v), K.multiply(1. - beta_2, K.square(g)))
             if self.amsgrad:
-                vhat_t = K.maximum(vhat, v_t)
+                new_p, m_t, v_t, vhat_t = rules.amsgrad_update(
+                    p, g, m, v, vhat, lr_t, beta_1, beta_2, epsilon=self.epsilon)
                 pairs.append((vhat, vhat_t))
-                denominator = K.add(K.sqrt(vhat_t), self.epsilon)
             else:
-                denominator = K.add(K.sqrt(v_t), self.epsilon)
-            new_p = K.subtract(p, K.divide(K.multiply(lr_t, m_t), denominator))
+                new_p, m_t, v_t = rules.adam_update(p, g, m, v, lr_t, beta_1, beta_2,
+                                                    epsilon=self.epsilon)
             pairs.append((m, m_t))
             pairs.append((v, v_t))
             pairs.append((p, self._constrained(p, new_p)))
@@ -674,9 +665,8 @@ class Adamax(Optimizer):
         lr_t = lr / (1. - beta_1 ** t)
         pairs = [(self.iterations, K.add(self.iterations, 1))]
         for p, g, m, u in zip(params, grads, self.ms, self.us):
-            m_t = K.add(K.multiply(beta_1, m), K.multiply(1. - beta_1, g))
-            u_t = K.maximum(K.multiply(beta_2, u), K.abs(g))
-            new_p = K.subtract(p, K.divide(K.multiply(lr_t, m_t), K.add(u_t, self.epsilon)))
+            new_p, m_t, u_t = rules.adamax_update(p, g, m, u, lr_t, beta_1, beta_2,
+                                                  epsilon=self.epsilon)
             pairs.append((m, m_t))
             pairs.append((u, u_t))
             pairs.append((p, self._constrained(p, new_p)))
@@ -754,20 +744,15 @@ class Nadam(Optimizer):
         momentum_next = _nadam_momentum(beta_1, t + 1, self.schedule_decay)
         schedule_new = self._scalar(self.m_schedule) * momentum_t
         schedule_next = schedule_new * momentum_next
+        beta_2_power = beta_2 ** t
         pairs = [(self.iterations, K.add(self.iterations, 1)),
                  (self.m_schedule, schedule_new)]
         for p, g, m, v in zip(params, grads, self.ms, self.vs):
-            g_prime = K.divide(g, 1. - schedule_new)
-            m_t = K.add(K.multiply(beta_1, m), K.multiply(1. - beta_1, g))
-            m_t_prime = K.divide(m_t, 1. - schedule_next)
-            v_t = K.add(K.multiply(beta_2, v), K.multiply(1. - beta_2, K.square(g)))
-            v_t_prime = K.divide(v_t, 1. - beta_2 ** t)
-            m_t_bar = K.add(K.multiply(1. - momentum_t, g_prime),
-                            K.multiply(momentum_next, m_t_prime))
+            new_p, m_t, v_t = rules.nadam_update(
+                p, g, m, v, lr, beta_1, beta_2, momentum_t, momentum_next, schedule_new,
+                schedule_next, beta_2_power, epsilon=self.epsilon)
             pairs.append((m, m_t))
             pairs.append((v, v_t))
-            new_p = K.subtract(p, K.divide(K.multiply(lr, m_t_bar),
-                                           K.add(K.sqrt(v_t_prime), self.epsilon)))
             pairs.append((p, self._constrained(p, new_p)))
         return pairs
 

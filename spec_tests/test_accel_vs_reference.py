@@ -1065,6 +1065,201 @@ def test_an_explicit_seed_gives_its_own_reproducible_stream():
     assert not np.array_equal(a1, a2)       # a seeded stream moves on, as the reference's
 
 
+# --- optimizer update rules: one fused kernel per rule ------------------------------------
+#
+# Tolerance. Both sides evaluate the same formula on the same float32 (or float64) inputs,
+# each with correctly rounded `+ - * / sqrt`; the GPU may also contract a product and a sum
+# into one fused multiply-add (one rounding instead of two). Count, for each output, the
+# roundings `n` of its formula written out as a tree (a value used twice, as `u` in Adadelta's
+# `u ** 2`, counts its roundings twice). By Higham's rounding-error analysis ("Accuracy and
+# Stability of Numerical Algorithms", 3.1-3.4), each side is then within `gamma_n * M` of the
+# exact result, `gamma_n = n * u / (1 - n * u)`, `u = eps / 2`, where `M` is the formula with
+# every operand replaced by its magnitude and every subtraction by an addition; a division
+# by a positive denominator `d` carries its numerator's bound divided by `d`, the relative
+# errors of numerator and denominator adding up (`d` is kept as its exact value: the
+# denominators here are sums of non-negative terms, or `1 - x` of an exact `x`). Fewer
+# roundings (an FMA) only lower the bound. So `|accel - reference| <= 2 * gamma_n * M`,
+# below `(n + 1) * eps * M` for these `n <= 24`; `n * TINY` more covers subnormal results.
+# `M` is computed here in float64 from the inputs.
+#
+# `ROUNDINGS` gives `n` per rule: the largest count over the rule's outputs, counted on the
+# formulas of `refkeras/backend/prims_updates.py`, e.g. Adam's new `p`:
+# `p - lr_t * m' / (sqrt(v') + eps)` with `m' = b1 * m + (1 - b1) * g` (4 roundings) and
+# `v' = b2 * v + (1 - b2) * g * g` (5): 1 + 4 for the product, 5 + 1 + 1 for the
+# denominator, 1 for the division, 1 for the subtraction, 14 in all.
+
+ROUNDINGS = {'sgd_update': 7, 'rmsprop_update': 10, 'adagrad_update': 7,
+             'adadelta_update': 24, 'adam_update': 14, 'amsgrad_update': 14,
+             'adamax_update': 9, 'nadam_update': 24}
+
+# name: (signed slots, non-negative slots, scalar ranges, attribute strategies). Rates and
+# betas are in [0, 1] as the optimizers use them (so averages of squares stay >= 0); Nadam's
+# schedule terms are at most 0.875, so that each `1 - x` it divides by is >= 0.125.
+_UNIT = (0.0, 1.0)
+_EPSILONS = st.sampled_from([1e-7, 1e-3, 0.1])
+UPDATE_RULES = {
+    'sgd_update': (1, 0, [_UNIT, _UNIT], {'nesterov': st.booleans()}),
+    'rmsprop_update': (0, 1, [_UNIT, _UNIT], {'epsilon': _EPSILONS}),
+    'adagrad_update': (0, 1, [_UNIT], {'epsilon': _EPSILONS}),
+    'adadelta_update': (0, 2, [_UNIT], {'rho': st.floats(0.0, 1.0), 'epsilon': _EPSILONS}),
+    'adam_update': (1, 1, [_UNIT] * 3, {'epsilon': _EPSILONS}),
+    'amsgrad_update': (1, 2, [_UNIT] * 3, {'epsilon': _EPSILONS}),
+    'adamax_update': (1, 1, [_UNIT] * 3, {'epsilon': _EPSILONS}),
+    'nadam_update': (1, 1, [_UNIT] * 5 + [(0.0, 0.875)] * 3, {'epsilon': _EPSILONS}),
+}
+
+
+def _sgd_magnitudes(p, g, m, lr, mu, nesterov=False):
+    velocity = mu * m + lr * g
+    return (p + mu * velocity + lr * g if nesterov else p + velocity), velocity
+
+
+def _rmsprop_magnitudes(p, g, a, lr, rho, epsilon=1e-7):
+    new_a = rho * a + (1 - rho) * g * g
+    return p + lr * g / (np.sqrt(new_a) + epsilon), new_a
+
+
+def _adagrad_magnitudes(p, g, a, lr, epsilon=1e-7):
+    new_a = a + g * g
+    return p + lr * g / (np.sqrt(new_a) + epsilon), new_a
+
+
+def _adadelta_magnitudes(p, g, a, d, lr, rho=0.95, epsilon=1e-7):
+    new_a = rho * a + (1 - rho) * g * g
+    update = g * np.sqrt(d + epsilon) / np.sqrt(new_a + epsilon)
+    return p + lr * update, new_a, rho * d + (1 - rho) * update * update
+
+
+def _adam_magnitudes(p, g, m, v, lr_t, b1, b2, epsilon=1e-7, vhat=None):
+    new_m = b1 * m + (1 - b1) * g
+    new_v = b2 * v + (1 - b2) * g * g
+    top = new_v if vhat is None else np.maximum(vhat, new_v)
+    outs = (p + lr_t * new_m / (np.sqrt(top) + epsilon), new_m, new_v)
+    return outs if vhat is None else outs + (top,)
+
+
+def _amsgrad_magnitudes(p, g, m, v, vhat, lr_t, b1, b2, epsilon=1e-7):
+    return _adam_magnitudes(p, g, m, v, lr_t, b1, b2, epsilon, vhat=vhat)
+
+
+def _adamax_magnitudes(p, g, m, u, lr_t, b1, b2, epsilon=1e-7):
+    new_m = b1 * m + (1 - b1) * g
+    new_u = np.maximum(b2 * u, g)
+    return p + lr_t * new_m / (new_u + epsilon), new_m, new_u
+
+
+def _nadam_magnitudes(p, g, m, v, lr, b1, b2, mu_t, mu_next, s_new, s_next, b2_power,
+                      epsilon=1e-7):
+    new_m = b1 * m + (1 - b1) * g
+    new_v = b2 * v + (1 - b2) * g * g
+    m_bar = (1 - mu_t) * g / (1 - s_new) + mu_next * new_m / (1 - s_next)
+    return p + lr * m_bar / (np.sqrt(new_v / (1 - b2_power)) + epsilon), new_m, new_v
+
+
+UPDATE_MAGNITUDES = {'sgd_update': _sgd_magnitudes, 'rmsprop_update': _rmsprop_magnitudes,
+                     'adagrad_update': _adagrad_magnitudes,
+                     'adadelta_update': _adadelta_magnitudes, 'adam_update': _adam_magnitudes,
+                     'amsgrad_update': _amsgrad_magnitudes, 'adamax_update': _adamax_magnitudes,
+                     'nadam_update': _nadam_magnitudes}
+
+
+@case(*UPDATE_RULES)
+def check_update_rule(name, data):
+    signed, squares, scalar_ranges, attr_strategies = UPDATE_RULES[name]
+    dtype = data.draw(st.sampled_from([np.float32, np.float64]), label='dtype')
+    shape = data.draw(shapes(max_side=5), label='shape')
+    inputs = [draw_array(data, shape, dtype) for _ in range(2 + signed)]
+    inputs += [draw_array(data, shape, dtype, 0.0, 4.0) for _ in range(squares)]
+    inputs += [draw_array(data, (), dtype, low, high) for low, high in scalar_ranges]
+    attrs = {k: data.draw(s, label=k) for k, s in attr_strategies.items()}
+    want = REGISTRY[name].forward(*inputs, **attrs)
+    got = ACCEL[name].forward(*[to_dev(x) for x in inputs], **attrs)
+    assert len(got) == len(want)
+    # Magnitudes (float64): every operand by its absolute value, subtractions as additions.
+    bounds = UPDATE_MAGNITUDES[name](*[np.abs(np.asarray(x, np.float64)) for x in inputs],
+                                     **attrs)
+    n, eps = ROUNDINGS[name], eps_of(dtype)
+    for i, (mine, ref, bound) in enumerate(zip(got, want, bounds)):
+        tol = (n + 1) * eps * bound + n * TINY
+        assert_close(host(mine), ref, tol, '%s output %d' % (name, i))
+
+
+def test_an_optimizer_step_launches_one_update_kernel_per_parameter(monkeypatch):
+    # With accel as the backend, each parameter's whole update is one launch of its rule's
+    # kernel: the launches of a step's update (what `get_updates` runs once it has the
+    # gradients) grow by exactly one per parameter (the scalar factors of the step, computed
+    # once, are the same however many parameters there are). Nothing is copied to the host.
+    import sys
+
+    import refkeras.backend as K
+    from refkeras import optimizers
+    from accel.kernels import launch as launch_module
+    launched = []
+
+    def counting(kernel, *args):
+        fn = getattr(kernel, 'py_func', None) or getattr(kernel, 'fn', None)
+        launched.append('%s.%s' % (fn.__module__, fn.__name__))
+        return real_run(kernel, *args)
+
+    def copied_to_host(x):
+        raise AssertionError('an optimizer step copied %r to the host' % (x,))
+
+    real_run = launch_module.run
+    patched = [module for name_, module in sorted(sys.modules.items())
+               if name_.startswith('accel.kernels') and getattr(module, 'run', None) is real_run]
+    for module in patched:
+        monkeypatch.setattr(module, 'run', counting)
+    configs = {'SGD': dict(momentum=0.9, nesterov=True, decay=0.1), 'RMSprop': {},
+               'Adagrad': {}, 'Adadelta': {}, 'Adam': dict(decay=0.1),
+               'Adam(amsgrad)': dict(amsgrad=True), 'Adamax': {}, 'Nadam': {}}
+    with K.using_backend('numba'):
+        for label, kwargs in configs.items():
+            counts = []
+            for n_params in (1, 3):
+                opt = getattr(optimizers, label.split('(')[0])(**kwargs)
+                params = [K.variable(np.full((2, 3), 0.5, np.float32)) for _ in range(n_params)]
+                grads = [K.backend_array(np.full((2, 3), 0.25, np.float32)) for _ in params]
+                opt.build(params)
+                del launched[:]
+                with monkeypatch.context() as no_copies:
+                    no_copies.setattr(arrays, 'to_host', copied_to_host)
+                    for variable, value in opt._new_values(params, grads):
+                        K.update(variable, value)
+                kernels = [k for k in launched if k.startswith('accel.kernels.updates.')]
+                assert len(kernels) == n_params, (label, launched)
+                counts.append(len(launched))
+            assert counts[1] - counts[0] == 2, (label, counts)
+
+
+def test_update_rules_write_fresh_arrays_and_repeat_bit_for_bit():
+    rng = np.random.RandomState(3)
+    p, g, m = (rng.uniform(-1, 1, (37, 5)).astype(np.float32) for _ in range(3))
+    v = rng.uniform(0, 1, (37, 5)).astype(np.float32)
+    scalars = [np.array(x, np.float32) for x in (0.01, 0.9, 0.999)]
+    inputs = [to_dev(x) for x in [p, g, m, v] + scalars]
+    first = ACCEL['adam_update'].forward(*inputs, epsilon=1e-7)
+    again = ACCEL['adam_update'].forward(*inputs, epsilon=1e-7)
+    for a, b in zip(first, again):
+        assert _bits(a) == _bits(b)
+    # Out of place: the inputs keep their values, no output shares an input's buffer.
+    for before, after in zip([p, g, m, v], inputs):
+        np.testing.assert_array_equal(host(after), before)
+    assert not {id(o.data) for o in first} & {id(x.data) for x in inputs}
+
+
+def test_update_rules_reject_bad_operands_naming_the_primitive_and_shapes():
+    p = to_dev(np.ones((2, 3), np.float32))
+    rate = to_dev(np.array(0.1, np.float32))
+    with pytest.raises(AccelShapeError, match=r"'rmsprop_update'.*g \(3,\).*accumulator \(2, 3\)"):
+        ACCEL['rmsprop_update'].forward(p, to_dev(np.ones(3, np.float32)), p, rate, rate)
+    with pytest.raises(AccelShapeError, match=r"'sgd_update'.*`momentum` must be a scalar.*\(2,\)"):
+        ACCEL['sgd_update'].forward(p, p, p, rate, to_dev(np.ones(2, np.float32)))
+    with pytest.raises(AccelDtypeError, match=r"'adagrad_update'.*`g` has dtype int32.*\(2, 3\)"):
+        ACCEL['adagrad_update'].forward(p, to_dev(np.ones((2, 3), np.int32)), p, rate)
+    with pytest.raises(AccelDtypeError, match=r"'adagrad_update'.*float16.*\(2, 3\)"):
+        ACCEL['adagrad_update'].forward(p, np.ones((2, 3), np.float16), p, rate)
+
+
 # --- the property test over the whole registry -----------------------------------------
 
 @pytest.mark.parametrize('name', sorted(REGISTRY))
@@ -1200,3 +1395,231 @@ def test_python_scalars_are_weak_operands():
     assert ACCEL['multiply'].forward(x, 0.5).dtype == np.float32
     assert ACCEL['add'].forward(2, x).dtype == np.float32
     assert ACCEL['add'].forward(to_dev(np.ones(3, np.int32)), 1.5).dtype == np.float64
+
+
+# --- fused chains (prims_fused.py: bias + activation, the crossentropies) -----------------
+
+# Forward tolerance of each activation applied to z = x + bias, which both sides compute
+# with the same single rounding: the unary cases' bounds (expm1f/expf/tanhf within 5-6 ulps
+# on the two sides together, the stable sigmoid within 12, one ulp per side for each
+# further product: selu's alpha and scale products make 6 + 4 = 10).
+FUSED_FORWARD_ULPS = {'linear': 0, 'relu': 0, 'elu': 6, 'selu': 10, 'sigmoid': 12, 'tanh': 6,
+                      'softplus': 12, 'softsign': 2, 'exponential': 6, 'hard_sigmoid': None}
+
+
+def _bias_activation_tolerances(x, bias, activation, data_format, dtype):
+    """Tolerances for `bias_activation`, from float64 magnitudes.
+
+    Forward: `FUSED_FORWARD_ULPS` of |y| (hard_sigmoid: `0.2 z + 0.5`, which the GPU may
+    fuse into one rounding, within eps (|0.2 z| + |y|), as the unary case).
+    Gradient for x, per element: exact where both sides do the same IEEE operations on the
+    same operands (the reference output `y` is given to both): linear, relu, elu (g or
+    g (y + 1)), sigmoid (g y (1 - y)), hard_sigmoid (0.2 g), softsign (g / (d d), d = 1 + |z|),
+    exponential (g y). tanh: g (1 - y y), whose product-sum may be fused: eps |g| (1 + y^2)
+    + 2 eps |result|. softplus: g sigmoid(z): 12 + 1 ulps. selu for z <= 0:
+    (g scale)(e + alpha), e = alpha expm1(z) within 7 eps |e| (expm1 5, the product 2), the
+    sum and the product one rounding per side: |g scale| (7 eps |e| + 2 eps |e + alpha|)
+    + 2 eps |result|. Gradient for the bias: a sum of K = x.size / channels of those terms in
+    another order: (K - 1) eps sum|terms| plus the sum of the terms' tolerances.
+    """
+    from refkeras.backend import prims_fused
+    eps = eps_of(dtype)
+    axis = prims_fused.channel_axis(x.ndim, data_format)
+    shape = [1] * x.ndim
+    shape[axis] = -1
+    z = (x + bias.reshape(shape)).astype(np.float64)   # the same rounding on both sides
+    ulps_fwd = FUSED_FORWARD_ULPS[activation]
+    if ulps_fwd is None:
+        def fwd(want):
+            return eps * (np.abs(0.2 * z) + np.abs(want.astype(np.float64))) + TINY
+    else:
+        fwd = ulps(ulps_fwd)
+
+    def grad_tol(i, g, out, inputs):
+        g64, y = np.abs(g.astype(np.float64)), out.astype(np.float64)
+        terms = np.abs(REGISTRY['bias_activation'].grad(
+            g.astype(np.float64), y, x.astype(np.float64), bias.astype(np.float64),
+            activation=activation, data_format=data_format)[0])
+        if activation == 'tanh':
+            tol_x = eps * g64 * (1 + y * y) + 2 * eps * terms
+        elif activation == 'softplus':
+            tol_x = 13 * eps * terms
+        elif activation == 'selu':
+            alpha, scale = prims_fused.SELU_ALPHA, prims_fused.SELU_SCALE
+            e = alpha * np.expm1(np.minimum(z, 0))
+            tol_x = np.where(z > 0, 0.0, g64 * scale * (7 * eps * np.abs(e) +
+                                                        2 * eps * np.abs(e + alpha))
+                             + 2 * eps * terms)
+        else:
+            tol_x = np.zeros(x.shape)
+        tol_x = tol_x + TINY
+        if i == 0:
+            return tol_x
+        others = tuple(a for a in range(x.ndim) if a != axis)
+        K = x.size // max(bias.size, 1)
+        return (K - 1) * eps * terms.sum(axis=others) + tol_x.sum(axis=others)
+    return fwd, grad_tol
+
+
+@case('bias_activation')
+def check_bias_activation(name, data):
+    dtype = data.draw(st.sampled_from([np.float32, np.float32, np.float64]))
+    shape = data.draw(shapes(min_dims=1, max_dims=4, max_side=4))
+    data_format = data.draw(st.sampled_from(['channels_last', 'channels_first']))
+    activation = data.draw(st.sampled_from(sorted(FUSED_FORWARD_ULPS)))
+    axis = 1 if data_format == 'channels_first' and len(shape) > 2 else len(shape) - 1
+    x = draw_array(data, shape, dtype, -4, 4)
+    bias = draw_array(data, (shape[axis],), dtype, -1, 1)
+    attrs = {'activation': activation, 'data_format': data_format}
+    fwd, grad_tol = _bias_activation_tolerances(x, bias, activation, data_format, dtype)
+    g = draw_upstream(data, shape, dtype)
+    run(name, [x, bias], attrs, fwd, grad_tol, g)
+
+
+def _crossentropy_tolerances(target, logits, axis, epsilon):
+    """Tolerances for `softmax_crossentropy`, from float64 magnitudes.
+
+    With K classes: the softmax p = e / S within (K + 14) eps p (the softmax case); the
+    rescaling sum s = sum p within (K - 1) eps s (summation order) + (K + 14) eps s; q = p / s
+    then within delta = (3K + 31) eps q (both errors, a division per side, a spare ulp for
+    second-order terms). The clip is 1-Lipschitz and c >= q or c ~ 1, so c is within delta
+    c, and log(c) within delta + 6 eps |log c| (logf). Forward, a sum of K products
+    t log(c): sum_j |t_j| (delta + (K + 7) eps |log c_j|) (product roundings and the K-term
+    summation order included).
+    Gradient for the target, -g log(c): |g| (delta + 8 eps |log c|).
+    Gradient for the logits, g (q P - m t) with m = 1 where the clip lets q through and
+    P = sum m t: |g| (q (delta |P| + (K + 1) eps sum|m t|) + 4 eps |q P - m t|). Where q lies
+    within delta q of a clip bound the two sides may disagree on m (the rule is
+    discontinuous there): the result may then differ by the jump, |g t_j| at that class
+    and |g| q_i |t_j| at every class i of the row.
+    """
+    eps = eps_of(logits.dtype)
+    K = logits.shape[axis]
+    delta = (3 * K + 31) * eps
+    z = logits.astype(np.float64)
+    t = target.astype(np.float64)
+    e = np.exp(z - z.max(axis=axis, keepdims=True))
+    q = e / e.sum(axis=axis, keepdims=True)
+    cast = logits.dtype.type
+    lo, hi = float(cast(epsilon)), float(cast(1.0 - epsilon))
+    c = np.clip(q, lo, hi)
+    log_c = np.abs(np.log(c))
+    fwd_bound = np.sum(np.abs(t) * (delta + (K + 7) * eps * log_c), axis=axis)
+    passed = np.where((q >= lo) & (q <= hi), t, 0.0)
+    P = passed.sum(axis=axis, keepdims=True)
+    sum_abs = np.abs(passed).sum(axis=axis, keepdims=True)
+    ambiguous = (np.abs(q - lo) <= delta * q) | (np.abs(q - hi) <= delta * q)
+    jumps = np.where(ambiguous, np.abs(t), 0.0)
+
+    def fwd(want):
+        return fwd_bound + TINY
+
+    def grad_tol(i, g, out, inputs):
+        g64 = np.abs(np.expand_dims(g.astype(np.float64), axis))
+        if i == 0:
+            return g64 * (delta + 8 * eps * log_c) + TINY
+        smooth_part = q * (delta * np.abs(P) + (K + 1) * eps * sum_abs) + \
+            4 * eps * np.abs(q * P - passed)
+        jump_part = jumps + q * jumps.sum(axis=axis, keepdims=True)
+        return g64 * (smooth_part + jump_part) + TINY
+    return fwd, grad_tol
+
+
+@case('softmax_crossentropy')
+def check_softmax_crossentropy(name, data):
+    dtype = data.draw(st.sampled_from([np.float32, np.float32, np.float64]))
+    shape = data.draw(shapes(min_dims=1, max_dims=3, max_side=5))
+    axis = data.draw(st.integers(-len(shape), len(shape) - 1))
+    rows = tuple(n for d, n in enumerate(shape) if d != axis % len(shape))
+    # Logits 24 apart give probabilities far below 1e-7: the clip is often active.
+    logits = draw_array(data, shape, dtype, -12, 12)
+    if data.draw(st.booleans()):
+        target = draw_array(data, shape, dtype, 0, 1)
+    else:
+        classes = data.draw(hnp.arrays(np.int64, rows, elements=st.integers(0, shape[axis] - 1)))
+        target = np.moveaxis(np.eye(shape[axis], dtype=dtype)[classes], -1, axis)
+    epsilon = data.draw(st.sampled_from([1e-7, 1e-7, 0.05]))
+    fwd, grad_tol = _crossentropy_tolerances(target, logits, axis, epsilon)
+    g = draw_upstream(data, rows, dtype)
+    run(name, [target, logits], {'axis': axis, 'epsilon': epsilon}, fwd, grad_tol, g)
+
+
+@case('binary_crossentropy')
+def check_binary_crossentropy(name, data):
+    """Both sides clip the output, compute 1 - c and c / (1 - c) identically (correctly
+    rounded, same operands); z = log(c / (1 - c)) then differs by 6 eps |z| (logf: CUDA 1
+    ulp, NumPy <= 4, one spare). Forward, (max(z, 0) - z t) + log1p(exp(-|z|)): the
+    first two terms move by |dz| (1 + |t|), the softplus term by at most |dz| (slope <= 1)
+    plus its own 12 ulps (the unary softplus case), and the product, the subtraction and
+    the sum round once per side: 6 eps |z| (2 + |t|) + 2 eps (|z t| + |max(z, 0) - z t|
+    + |loss|) + 12 eps |softplus|. Gradient for the output, g (c - t) / (c (1 - c)) where
+    the clip passes: the same correctly rounded operations on the same values, in the same
+    order (no product feeding a sum that could be fused): exact. For the target, -g z:
+    7 eps |g z| (z's error and one product rounding)."""
+    dtype = data.draw(st.sampled_from([np.float32, np.float32, np.float64]))
+    shape = data.draw(shapes(max_side=4))
+    output = draw_array(data, shape, dtype, 0, 1)
+    target = draw_array(data, shape, dtype, 0, 1)
+    epsilon = data.draw(st.sampled_from([1e-7, 1e-7, 0.05]))
+    eps = eps_of(dtype)
+    cast = np.dtype(dtype).type
+    c = np.clip(output, cast(epsilon), cast(1.0 - epsilon))
+    z = np.log(c / (1 - c)).astype(np.float64)      # c / (1 - c) as both sides round it
+    t = target.astype(np.float64)
+    first = np.maximum(z, 0) - z * t
+    soft = np.log1p(np.exp(-np.abs(z)))
+    bound = (6 * eps * np.abs(z) * (2 + np.abs(t)) +
+             2 * eps * (np.abs(z * t) + np.abs(first) + np.abs(first + soft)) +
+             12 * eps * soft + TINY)
+    g = draw_upstream(data, shape, dtype)
+
+    def grad_tol(i, g, out, inputs):
+        return 7 * eps * np.abs(g.astype(np.float64) * z) + TINY if i == 0 else 0.0
+    run(name, [target, output], {'epsilon': epsilon}, lambda want: bound, grad_tol, g)
+
+
+@pytest.mark.parametrize('activation', sorted(FUSED_FORWARD_ULPS))
+def test_every_fused_activation_in_both_dtypes_and_layouts(activation):
+    """Every activation's kernels (hypothesis may not draw them all), with the case's
+    tolerances: a rank-4 input each way, values across every branch of the formulas."""
+    rng = np.random.RandomState(len(activation))
+    for dtype in (np.float32, np.float64):
+        for data_format, shape in (('channels_last', (2, 3, 2, 5)),
+                                   ('channels_first', (2, 5, 3, 2))):
+            x = rng.uniform(-4, 4, shape).astype(dtype)
+            bias = rng.uniform(-1, 1, 5).astype(dtype)
+            g = rng.uniform(-2, 2, shape).astype(dtype)
+            fwd, grad_tol = _bias_activation_tolerances(x, bias, activation, data_format, dtype)
+            run('bias_activation', [x, bias], {'activation': activation,
+                                               'data_format': data_format}, fwd, grad_tol, g)
+
+
+def test_fused_primitives_name_themselves_and_the_shapes_in_errors():
+    x = to_dev(np.ones((2, 3), np.float32))
+    with pytest.raises(AccelShapeError, match=r'bias_activation.*\(2, 3\).*\(4,\)'):
+        ACCEL['bias_activation'].forward(x, to_dev(np.ones(4, np.float32)))
+    with pytest.raises(AccelShapeError, match=r'bias_activation.*unknown activation'):
+        ACCEL['bias_activation'].forward(x, to_dev(np.ones(3, np.float32)), activation='swish')
+    with pytest.raises(AccelShapeError, match=r'softmax_crossentropy.*\(2, 2\).*\(2, 3\)'):
+        ACCEL['softmax_crossentropy'].forward(to_dev(np.ones((2, 2), np.float32)), x)
+    with pytest.raises(AccelDtypeError, match=r'softmax_crossentropy.*\(2, 3\)'):
+        ACCEL['softmax_crossentropy'].forward(np.ones((2, 3), np.float16),
+                                              np.ones((2, 3), np.float16))
+    with pytest.raises(AccelShapeError, match=r'binary_crossentropy.*\(3,\).*\(2, 3\)'):
+        ACCEL['binary_crossentropy'].forward(to_dev(np.ones(3, np.float32)), x)
+
+
+def test_fused_kernels_are_bit_identical_run_after_run():
+    rng = np.random.RandomState(3)
+    x, b = rng.randn(7, 6).astype(np.float32), rng.randn(6).astype(np.float32)
+    g = rng.randn(7, 6).astype(np.float32)
+    prim = ACCEL['bias_activation']
+    out = prim.forward(to_dev(x), to_dev(b), activation='tanh')
+    first = [host(r) for r in prim.grad(to_dev(g), out, to_dev(x), to_dev(b), activation='tanh')]
+    again = [host(r) for r in prim.grad(to_dev(g), out, to_dev(x), to_dev(b), activation='tanh')]
+    for a, c in zip(first, again):
+        assert _bits(a) == _bits(c)
+    t = np.eye(6, dtype=np.float32)[rng.randint(0, 6, 7)]
+    xent = ACCEL['softmax_crossentropy']
+    loss = [host(xent.forward(to_dev(t), to_dev(x))) for _ in range(2)]
+    assert _bits(loss[0]) == _bits(loss[1])

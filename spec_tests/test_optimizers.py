@@ -214,6 +214,187 @@ def test_amsgrad_and_nesterov_change_the_result():
     assert np.abs(heavy[0] - nesterov[0]).max() > 1e-3
 
 
+# --- each step, bit for bit, against a float32 loop ----------------------------------------
+#
+# The optimizers run each parameter's update as one primitive (refkeras/backend/
+# prims_updates.py; one kernel with accel). Here every step is recomputed element by
+# element with NumPy float32 scalars, in the order Keras 2.2.4 writes its formulas (the
+# float32 rounding of each operation is then fixed, so the results must be equal, not
+# close). Gradients are chosen on a 1/8 grid, so that their squares and sums of squares
+# (clipnorm's global norm) are exact in any order.
+
+F = np.float32
+
+
+def f32_decayed_lr(lr, decay, iterations):
+    if decay > 0:
+        return F(lr) * (1. / (1. + F(decay) * F(iterations)))
+    return F(lr)
+
+
+def f32_power(x, y):
+    """`x ** y` in float32 by NumPy's `power` ufunc, as the optimizers raise their beta
+    variables (0-d arrays) to the step number. `pow` is not correctly rounded, and NumPy's
+    scalar `**` differs from the ufunc in the last place for some float32 values, so the
+    loop must take the same one to be exact."""
+    return np.power(np.asarray(x, F), np.asarray(y, F))[()]
+
+
+def f32_nadam_mu(beta_1, t, schedule_decay):
+    return F(beta_1) * (1. - 0.5 * (F(0.96) ** (t * F(schedule_decay))))
+
+
+class Float32Loop(object):
+    """Keras 2.2.4's rules, one element at a time in float32 (an independent re-computation).
+
+    `slots` holds up to three lists of slot arrays (one array per weight), in the order of
+    the optimizer's `weights`: SGD the velocities; RMSprop and Adagrad the accumulators;
+    Adadelta the accumulators, then the delta accumulators; Adam `m`, `v`, `vhat`; Adamax
+    `m`, `u`; Nadam `m`, `v`. `step(ws, gs, project)` takes one step (`gs` already clipped)
+    and returns the new weights; `state()` is what `get_weights()` must return.
+    """
+
+    def __init__(self, name, kw, shapes):
+        self.name, self.kw, self.it = name, kw, 0
+        self.schedule = F(1.)
+        zeros = [[np.zeros(s, F) for s in shapes] for _ in range(3)]
+        self.slots = zeros
+        if name == 'Adam' and not kw.get('amsgrad'):
+            self.slots[2] = [np.zeros(1, F) for _ in shapes]
+
+    def state(self):
+        per_kind = {'SGD': 1, 'RMSprop': 1, 'Adagrad': 1, 'Adadelta': 2, 'Adam': 3,
+                    'Adamax': 2, 'Nadam': 2}[self.name]
+        flat = [s for kind in self.slots[:per_kind] for s in kind]
+        with_iterations = self.name in ('SGD', 'Adam', 'Adamax', 'Nadam')
+        return ([np.array(self.it)] if with_iterations else []) + flat
+
+    def step(self, ws, gs, project):
+        kw, name = self.kw, self.name
+        get = kw.get
+        eps = F(get('epsilon', 1e-7))
+        lr = f32_decayed_lr(get('lr', DEFAULT_LR[name]), get('decay', 0.), self.it)
+        t = F(self.it) + 1
+        b1, b2 = F(get('beta_1', 0.9)), F(get('beta_2', 0.999))
+        if name == 'Adam':
+            lr = lr * (np.sqrt(1. - f32_power(b2, t)) / (1. - f32_power(b1, t)))
+        elif name == 'Adamax':
+            lr = lr / (1. - f32_power(b1, t))
+        elif name == 'Nadam':
+            mu_t = f32_nadam_mu(b1, t, get('schedule_decay', 0.004))
+            mu_next = f32_nadam_mu(b1, t + 1, get('schedule_decay', 0.004))
+            s_new = self.schedule * mu_t
+            s_next = s_new * mu_next
+            self.schedule = s_new
+        new_ws = []
+        for k, (w, g) in enumerate(zip(ws, gs)):
+            w = w.copy()
+            for i in np.ndindex(w.shape):
+                a, b, c = (kind[k] for kind in self.slots)
+                p, gi = w[i], g[i]
+                if name == 'SGD':
+                    mom = F(get('momentum', 0.))
+                    v = mom * a[i] - lr * gi
+                    a[i] = v
+                    w[i] = p + mom * v - lr * gi if get('nesterov') else p + v
+                elif name == 'RMSprop':
+                    rho = F(get('rho', 0.9))
+                    a[i] = rho * a[i] + (1. - rho) * (gi * gi)
+                    w[i] = p - lr * gi / (np.sqrt(a[i]) + eps)
+                elif name == 'Adagrad':
+                    a[i] = a[i] + gi * gi
+                    w[i] = p - lr * gi / (np.sqrt(a[i]) + eps)
+                elif name == 'Adadelta':
+                    rho = get('rho', 0.95)
+                    a[i] = F(rho) * a[i] + F(1. - rho) * (gi * gi)
+                    u = gi * np.sqrt(b[i] + eps) / np.sqrt(a[i] + eps)
+                    w[i] = p - lr * u
+                    b[i] = F(rho) * b[i] + F(1. - rho) * (u * u)
+                elif name == 'Adam':
+                    a[i] = b1 * a[i] + (1. - b1) * gi
+                    b[i] = b2 * b[i] + (1. - b2) * (gi * gi)
+                    if get('amsgrad'):
+                        c[i] = max(c[i], b[i])
+                    w[i] = p - lr * a[i] / (np.sqrt(c[i] if get('amsgrad') else b[i]) + eps)
+                elif name == 'Adamax':
+                    a[i] = b1 * a[i] + (1. - b1) * gi
+                    b[i] = max(b2 * b[i], abs(gi))
+                    w[i] = p - lr * a[i] / (b[i] + eps)
+                elif name == 'Nadam':
+                    a[i] = b1 * a[i] + (1. - b1) * gi
+                    b[i] = b2 * b[i] + (1. - b2) * (gi * gi)
+                    m_bar = (1. - mu_t) * (gi / (1. - s_new)) + mu_next * (a[i] / (1. - s_next))
+                    w[i] = p - lr * m_bar / (np.sqrt(b[i] / (1. - f32_power(b2, t))) + eps)
+            new_ws.append(project(w))
+        self.it += 1
+        return new_ws
+
+
+DEFAULT_LR = {'SGD': 0.01, 'RMSprop': 0.001, 'Adagrad': 0.01, 'Adadelta': 1.0, 'Adam': 0.001,
+              'Adamax': 0.002, 'Nadam': 0.002}
+
+
+def f32_clipped(gs, clipnorm=0., clipvalue=0.):
+    if clipnorm > 0:
+        total = F(sum(float(np.sum(g.astype(np.float64) ** 2)) for g in gs))  # exact: 1/8 grid
+        norm = np.sqrt(total)
+        if norm >= F(clipnorm):
+            gs = [g * F(clipnorm) / norm for g in gs]
+    if clipvalue > 0:
+        gs = [np.clip(g, F(-clipvalue), F(clipvalue)) for g in gs]
+    return gs
+
+
+def within(bound):
+    return lambda w: K.clip(w, -bound, bound)
+
+
+BIT_EXACT_CASES = [
+    ('SGD', {'lr': 0.1}, False),
+    ('SGD', {'lr': 0.1, 'momentum': 0.9, 'decay': 0.05}, False),
+    ('SGD', {'lr': 0.1, 'momentum': 0.9, 'nesterov': True, 'clipnorm': 1.0}, True),
+    ('RMSprop', {'lr': 0.01, 'decay': 0.1}, False),
+    ('RMSprop', {'rho': 0.7, 'clipvalue': 0.75}, True),
+    ('Adagrad', {'lr': 0.1, 'decay': 0.1, 'clipnorm': 0.5}, False),
+    ('Adadelta', {'rho': 0.8, 'decay': 0.05}, True),
+    ('Adam', {'lr': 0.1, 'decay': 0.1}, False),
+    ('Adam', {'lr': 0.1, 'beta_2': 0.5, 'amsgrad': True, 'clipnorm': 1.5}, True),
+    ('Adamax', {'lr': 0.1, 'decay': 0.05}, True),
+    ('Nadam', {'lr': 0.1, 'clipnorm': 1.0}, False),
+    ('Nadam', {'beta_1': 0.8, 'schedule_decay': 0.3}, True),
+]
+
+
+@pytest.mark.parametrize('name,kwargs,constrained', BIT_EXACT_CASES,
+                         ids=['%s-%d' % (c[0], i) for i, c in enumerate(BIT_EXACT_CASES)])
+def test_each_step_equals_the_float32_rule_bit_for_bit(name, kwargs, constrained):
+    rng = np.random.RandomState(7)
+    shapes = [(3,), (2, 2)]
+    start = [rng.uniform(-1, 1, s).astype(F) for s in shapes]
+    bound = 0.6
+    params = [K.variable(w, constraint=within(bound) if constrained else None) for w in start]
+    opt = getattr(optimizers, name)(**kwargs)
+    loop = Float32Loop(name, kwargs, shapes)
+    ws = [w.copy() for w in start]
+    project = (lambda w: np.clip(w, F(-bound), F(bound))) if constrained else (lambda w: w)
+    for step in range(4):
+        # Gradients on a 1/8 grid in [-2, 2], larger at the first step (AMSGrad's max matters).
+        gs = [(rng.randint(-16, 17, s) / 8. * (2. if step == 0 else 1.)).astype(F)
+              for s in shapes]
+        with K.GradientTape(params):
+            loss = sum(K.sum(K.multiply(p, g)) for p, g in zip(params, gs))  # gradient: g
+        opt.get_updates(loss, params)
+        ws = loop.step(ws, f32_clipped(gs, kwargs.get('clipnorm', 0.), kwargs.get('clipvalue', 0.)),
+                       project)
+        for p, want in zip(params, ws):
+            got = K.get_value(p)
+            assert got.dtype == np.float32
+            np.testing.assert_array_equal(got, want, err_msg='%s step %d' % (name, step))
+        for got, want in zip(opt.get_weights(), loop.state()):
+            np.testing.assert_array_equal(got, want, err_msg='%s state, step %d' % (name, step))
+    assert max(np.abs(w - s).max() for w, s in zip(ws, start)) > 1e-3  # the weights moved
+
+
 # --- hyperparameters are variables ------------------------------------------------------
 
 def test_set_value_of_lr_takes_effect_on_the_next_step():

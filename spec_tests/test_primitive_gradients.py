@@ -1117,6 +1117,139 @@ CASES_WITHOUT_GRADIENT = {
 }
 
 
+# --- optimizer update rules (refkeras/backend/prims_updates.py) -----------------------------
+#
+# Each rule's oracle is Keras 2.2.4's documented formula worked element by element with
+# Python floats (`math.sqrt`, correctly rounded like every float64 operation), in the
+# formula's own order; the forward runs the same formula on whole float64 arrays, so the two
+# agree exactly. Slots that hold averages of squares (or maxima of magnitudes) are drawn
+# non-negative, the rates in [0, 1], the schedule terms so that every `1 - x` is >= 0.1.
+
+@st.composite
+def update_example(draw, signed_slots, square_slots, scalars, attrs=None):
+    """`p, g`, the slots (signed ones first) of one drawn shape, then 0-d scalars.
+
+    # Arguments
+        signed_slots, square_slots: how many slots of either kind.
+        scalars: `(low, high)` per scalar operand.
+        attrs: dict of attribute name -> strategy.
+    """
+    shape = draw(shapes())
+    inputs = [draw(arrays(shape, smooth())) for _ in range(2 + signed_slots)]
+    inputs += [draw(arrays(shape, smooth(0.0, 3.0))) for _ in range(square_slots)]
+    inputs += [np.array(draw(smooth(low, high))) for low, high in scalars]
+    drawn = {name: draw(strategy) for name, strategy in (attrs or {}).items()}
+    return Example(inputs, [False] * len(inputs), drawn)
+
+
+def per_element(rule, n_arrays):
+    """An oracle applying `rule(*floats, **attrs) -> tuple` to every element; the first
+    `n_arrays` inputs are arrays of one shape, the others scalars."""
+    def oracle(*inputs, **attrs):
+        shape = np.shape(inputs[0])
+        scalars = [float(s) for s in inputs[n_arrays:]]
+        outs = None
+        for index in np.ndindex(shape):
+            values = rule(*([float(np.asarray(x)[index]) for x in inputs[:n_arrays]] + scalars),
+                          **attrs)
+            if outs is None:
+                outs = [np.empty(shape) for _ in values]
+            for out, value in zip(outs, values):
+                out[index] = value
+        return np.stack(outs)
+    return oracle
+
+
+def sgd_rule(p, g, m, lr, momentum, nesterov=False):
+    v = momentum * m - lr * g
+    return (p + momentum * v - lr * g if nesterov else p + v), v
+
+
+def rmsprop_rule(p, g, a, lr, rho, epsilon=1e-7):
+    a = rho * a + (1 - rho) * (g * g)
+    return p - lr * g / (math.sqrt(a) + epsilon), a
+
+
+def adagrad_rule(p, g, a, lr, epsilon=1e-7):
+    a = a + g * g
+    return p - lr * g / (math.sqrt(a) + epsilon), a
+
+
+def adadelta_rule(p, g, a, d, lr, rho=0.95, epsilon=1e-7):
+    a = rho * a + (1 - rho) * (g * g)
+    u = g * math.sqrt(d + epsilon) / math.sqrt(a + epsilon)
+    return p - lr * u, a, rho * d + (1 - rho) * (u * u)
+
+
+def adam_rule(p, g, m, v, lr_t, beta_1, beta_2, epsilon=1e-7):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * (g * g)
+    return p - lr_t * m / (math.sqrt(v) + epsilon), m, v
+
+
+def amsgrad_rule(p, g, m, v, vhat, lr_t, beta_1, beta_2, epsilon=1e-7):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * (g * g)
+    vhat = builtins.max(vhat, v)
+    return p - lr_t * m / (math.sqrt(vhat) + epsilon), m, v, vhat
+
+
+def adamax_rule(p, g, m, u, lr_t, beta_1, beta_2, epsilon=1e-7):
+    m = beta_1 * m + (1 - beta_1) * g
+    u = builtins.max(beta_2 * u, builtins.abs(g))
+    return p - lr_t * m / (u + epsilon), m, u
+
+
+def nadam_rule(p, g, m, v, lr, beta_1, beta_2, mu_t, mu_next, s_new, s_next, b2_power,
+               epsilon=1e-7):
+    m = beta_1 * m + (1 - beta_1) * g
+    v = beta_2 * v + (1 - beta_2) * (g * g)
+    m_bar = (1 - mu_t) * (g / (1 - s_new)) + mu_next * (m / (1 - s_next))
+    return p - lr * m_bar / (math.sqrt(v / (1 - b2_power)) + epsilon), m, v
+
+
+EPSILONS = st.sampled_from([1e-7, 1e-3, 0.1])
+UNIT = (0.0, 1.0)
+
+CASES_WITHOUT_GRADIENT.update({
+    'sgd_update': Case(update_example(1, 0, [UNIT, UNIT], {'nesterov': st.booleans()}),
+                       per_element(sgd_rule, 3)),
+    'rmsprop_update': Case(update_example(0, 1, [UNIT, UNIT], {'epsilon': EPSILONS}),
+                           per_element(rmsprop_rule, 3)),
+    'adagrad_update': Case(update_example(0, 1, [UNIT], {'epsilon': EPSILONS}),
+                           per_element(adagrad_rule, 3)),
+    'adadelta_update': Case(update_example(0, 2, [UNIT], {'rho': smooth(0.0, 1.0),
+                                                         'epsilon': EPSILONS}),
+                            per_element(adadelta_rule, 4)),
+    'adam_update': Case(update_example(1, 1, [UNIT] * 3, {'epsilon': EPSILONS}),
+                        per_element(adam_rule, 4)),
+    'amsgrad_update': Case(update_example(1, 2, [UNIT] * 3, {'epsilon': EPSILONS}),
+                           per_element(amsgrad_rule, 5)),
+    'adamax_update': Case(update_example(1, 1, [UNIT] * 3, {'epsilon': EPSILONS}),
+                          per_element(adamax_rule, 4)),
+    'nadam_update': Case(update_example(1, 1, [UNIT] * 5 + [(0.0, 0.9)] * 3,
+                                        {'epsilon': EPSILONS}),
+                         per_element(nadam_rule, 4)),
+})
+
+
+def test_update_rules_reject_mismatched_shapes_before_computing():
+    p, m = np.ones((2, 3)), np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"'sgd_update'.*`g` has shape \(3,\).*\(2, 3\)"):
+        REGISTRY['sgd_update'].forward(p, np.ones(3), m, np.array(0.1), np.array(0.9))
+    with pytest.raises(ValueError, match=r"'adam_update'.*`beta_1` must be a scalar.*\(3,\)"):
+        REGISTRY['adam_update'].forward(p, p, m, m, np.array(0.1), np.ones(3), np.array(0.9))
+
+
+def test_update_rules_keep_float32_in_float32():
+    x = np.array([[0.5, -1.5], [2.5, 0.0]], dtype=np.float32)
+    rate = np.array(0.01, dtype=np.float32)
+    new_p, new_m, new_v = REGISTRY['adam_update'].forward(x, x, x, x * x, rate, rate, rate)
+    assert new_p.dtype == new_m.dtype == new_v.dtype == np.float32
+    new_p, new_a = REGISTRY['rmsprop_update'].forward(x, x, x * x, rate, rate, epsilon=1e-7)
+    assert new_p.dtype == new_a.dtype == np.float32
+
+
 @pytest.mark.parametrize('name', [n for n in non_differentiable_names() if not n.startswith(
     ('random_', 'truncated_'))])
 @given(data=st.data())
@@ -1306,3 +1439,107 @@ def test_cumsum_rule_over_the_flattened_array():
     assert grad.shape == x.shape
     assert_close_to_numeric(grad, numeric_vjp(REGISTRY['cumsum'], [x], {'axis': None}, g, 0),
                             'cumsum axis=None')
+
+
+# --- fused chains (refkeras/backend/prims_fused.py) ------------------------------------------
+#
+# Oracles: the activation and the crossentropy written out element by element with Python's
+# `math`. Kinks stay away from the drawn values: `x` lies on the 0.01 grid offset by 0.005 and
+# the bias on the 0.01 grid, so `x + bias` is 0.005 from relu's, selu's and softsign's kink at
+# 0 and hard_sigmoid's at +-2.5; crossentropy examples whose rescaled probabilities come
+# within 0.001 of a clip bound are filtered out. `epsilon` is drawn large as well, so that
+# the clipped branch (probabilities below `epsilon`) is differentiated too.
+
+from refkeras.activations import SELU_ALPHA, SELU_SCALE  # noqa: E402  (this section's own)
+
+FUSED_ACTIVATION_FUNCTIONS = {
+    'linear': lambda v: v,
+    'relu': lambda v: builtins.max(v, 0.0),
+    'elu': lambda v: v if v > 0 else math.expm1(v),
+    'selu': lambda v: SELU_SCALE * (v if v > 0 else SELU_ALPHA * math.expm1(v)),
+    'sigmoid': lambda v: 1.0 / (1.0 + math.exp(-v)),
+    'hard_sigmoid': lambda v: builtins.min(1.0, builtins.max(0.0, 0.2 * v + 0.5)),
+    'tanh': math.tanh,
+    'softplus': lambda v: math.log1p(math.exp(v)),
+    'softsign': lambda v: v / (1.0 + math.fabs(v)),
+    'exponential': math.exp,
+}
+
+
+@st.composite
+def bias_activation_example(draw):
+    shape = draw(shapes(min_dims=1, max_dims=4))
+    data_format = draw(st.sampled_from(['channels_last', 'channels_first']))
+    channel = 1 if data_format == 'channels_first' and len(shape) > 2 else len(shape) - 1
+    x = draw(arrays(shape, grid(-3, 3, offset=OFF_GRID)))
+    bias = draw(arrays((shape[channel],), grid(-1, 1)))
+    activation = draw(st.sampled_from(sorted(FUSED_ACTIVATION_FUNCTIONS)))
+    return Example([x, bias], [True, True], {'activation': activation, 'data_format': data_format})
+
+
+def bias_activation_oracle(x, bias, activation='linear', data_format='channels_last'):
+    fn = FUSED_ACTIVATION_FUNCTIONS[activation]
+    channel = 1 if data_format == 'channels_first' and np.ndim(x) > 2 else np.ndim(x) - 1
+    out = np.empty(np.shape(x))
+    for index in np.ndindex(np.shape(x)):
+        out[index] = fn(float(x[index]) + float(bias[index[channel]]))
+    return out
+
+
+def _rescaled_softmax_lane(values):
+    p = softmax_lane(values)
+    total = math.fsum(p)
+    return [v / total for v in p]
+
+
+def crossentropy_oracle(target, logits, axis=-1, epsilon=1e-7):
+    moved_t, moved_z = np.moveaxis(target, axis, -1), np.moveaxis(logits, axis, -1)
+    out = np.empty(moved_z.shape[:-1])
+    for index in np.ndindex(out.shape):
+        q = _rescaled_softmax_lane([float(v) for v in moved_z[index]])
+        clipped = [builtins.min(builtins.max(v, epsilon), 1.0 - epsilon) for v in q]
+        out[index] = -math.fsum(float(t) * math.log(c) for t, c in zip(moved_t[index], clipped))
+    return out
+
+
+def _away_from_the_clip_bounds(example):
+    target, logits = example.inputs
+    eps, axis = example.attrs['epsilon'], example.attrs['axis']
+    q = along_axis(_rescaled_softmax_lane, logits, axis)
+    return bool(np.all(np.abs(q - eps) > 1e-3) and np.all(np.abs(q - (1.0 - eps)) > 1e-3))
+
+
+@st.composite
+def crossentropy_example(draw):
+    shape = draw(shapes(min_dims=1, max_dims=3, max_side=4))
+    axis = draw(st.integers(-len(shape), len(shape) - 1))
+    logits = draw(arrays(shape, smooth(-3, 3)))
+    target = draw(arrays(shape, smooth(0, 1)))
+    epsilon = draw(st.sampled_from([1e-7, 0.05, 0.2]))
+    return Example([target, logits], [True, True], {'axis': axis, 'epsilon': epsilon})
+
+
+def binary_crossentropy_oracle(target, output, epsilon=1e-7):
+    def loss(t, p):
+        c = builtins.min(builtins.max(p, epsilon), 1.0 - epsilon)
+        return -(t * math.log(c) + (1.0 - t) * math.log(1.0 - c))
+    return elementwise(loss)(target, output)
+
+
+@st.composite
+def binary_crossentropy_example(draw):
+    shape = draw(shapes())
+    epsilon = draw(st.sampled_from([1e-7, 0.05, 0.2]))
+    # Outputs 0.001 or more from the clip bounds (the rule is discontinuous there).
+    output = draw(arrays(shape, smooth(0.01, 0.99).filter(
+        lambda p: builtins.abs(p - epsilon) > 1e-3 and builtins.abs(p - (1 - epsilon)) > 1e-3)))
+    target = draw(arrays(shape, smooth(0, 1)))
+    return Example([target, output], [True, True], {'epsilon': epsilon})
+
+
+CASES_WITH_GRADIENT.update({
+    'bias_activation': Case(bias_activation_example(), bias_activation_oracle),
+    'softmax_crossentropy': Case(crossentropy_example().filter(_away_from_the_clip_bounds),
+                                 crossentropy_oracle),
+    'binary_crossentropy': Case(binary_crossentropy_example(), binary_crossentropy_oracle),
+})

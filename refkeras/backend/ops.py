@@ -12,6 +12,7 @@ import numpy as np
 
 from refkeras.backend import graph as graph_module
 from refkeras.backend import prims_array as A
+from refkeras.backend import prims_fused as F
 from refkeras.backend import prims_math as M
 from refkeras.backend import prims_nn as N
 from refkeras.backend import state
@@ -746,17 +747,49 @@ def _check_axis(output, axis):
                          '`output`, which has %d dimensions.' % (axis, ndim(output)))
 
 
+def _softmax_logits(output, axis):
+    """The logits `output` is the softmax of along `axis`, when the active tape
+    recorded that softmax; else None (no tape, or any other computation)."""
+    tape = active_tape()
+    record = tape.producer(output) if tape is not None else None
+    if record is None or record.prim is not N.softmax:
+        return None
+    rank = ndim(output)
+    if record.attrs.get('axis', -1) % rank != axis % rank:
+        return None
+    return record.inputs[0]
+
+
+def _fusable_target(target, logits):
+    """Whether a fused crossentropy takes this target as the composition does
+    (same shape and floating dtype as the logits or probabilities; otherwise the
+    composition runs, broadcasting and type promotion included)."""
+    return (int_shape(target) == int_shape(logits) and
+            value_dtype(target) == value_dtype(logits) and value_dtype(logits).kind == 'f')
+
+
 @symbolic_aware
 def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     """Crossentropy of one-hot (or soft) targets and class probabilities.
 
     As Keras 2.2.4: without `from_logits`, `output` is rescaled to sum to 1 and
     clipped to `[epsilon, 1 - epsilon]` before the logarithm.
+
+    When `output` is the softmax (along `axis`) of logits recorded on the active
+    gradient tape, as for a model ending in `Dense(n, activation='softmax')`
+    during `fit`, the loss is computed from those logits by the fused primitive
+    `softmax_crossentropy`: the same value, and a gradient that goes to the
+    logits directly (TensorFlow's Keras does the same on seeing a Softmax op).
     """
     _check_axis(output, axis)
+    target = _t(target)
     if from_logits:
         log_probs = subtract(output, logsumexp(output, axis=axis, keepdims=True))
         return negative(sum(multiply(target, log_probs), axis=axis))
+    logits = _softmax_logits(output, axis)
+    if logits is not None and _fusable_target(target, logits):
+        return apply(F.softmax_crossentropy, target, logits, axis=axis,
+                     epsilon=state.epsilon())
     output = divide(output, sum(output, axis=axis, keepdims=True))
     eps = state.epsilon()
     output = clip(output, eps, 1.0 - eps)
@@ -765,14 +798,28 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
 @symbolic_aware
 def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
-    """Crossentropy of integer targets and class probabilities (or logits)."""
+    """Crossentropy of integer targets and class probabilities (or logits).
+
+    A softmax output recorded on the active tape is handled as in
+    `categorical_crossentropy` (the fused primitive, from the logits).
+    """
     _check_axis(output, axis)
+    logits = None if from_logits else _softmax_logits(output, axis)
     if axis != -1 and axis != ndim(output) - 1:
         perm = [i for i in range(ndim(output)) if i != axis] + [axis]
         output = permute_dimensions(output, perm)
+        if logits is not None:
+            logits = permute_dimensions(logits, perm)
     classes = int_shape(output)[-1]
     labels = reshape(cast(target, 'int64'), int_shape(output)[:-1])
-    return categorical_crossentropy(one_hot(labels, classes), output, from_logits=from_logits)
+    one_hot_target = one_hot(labels, classes)
+    if logits is not None and value_dtype(logits).kind == 'f':
+        # 0 and 1 are exact in any float dtype: in the logits' the values are the composition's.
+        if value_dtype(one_hot_target) != value_dtype(logits):
+            one_hot_target = cast(one_hot_target, value_dtype(logits))
+        return apply(F.softmax_crossentropy, one_hot_target, logits, axis=-1,
+                     epsilon=state.epsilon())
+    return categorical_crossentropy(one_hot_target, output, from_logits=from_logits)
 
 
 @symbolic_aware
@@ -781,8 +828,13 @@ def binary_crossentropy(target, output, from_logits=False):
 
     As Keras 2.2.4: without `from_logits`, probabilities are clipped to
     `[epsilon, 1 - epsilon]` and turned back into logits, then the stable
-    formula `max(z, 0) - z * t + log(1 + exp(-|z|))` is used.
+    formula `max(z, 0) - z * t + log(1 + exp(-|z|))` is used. For a target of the
+    output's shape and floating dtype these steps run as one primitive,
+    `prims_fused.binary_crossentropy` (the same values).
     """
+    target, output = _t(target), _t(output)
+    if not from_logits and _fusable_target(target, output):
+        return apply(F.binary_crossentropy, target, output, epsilon=state.epsilon())
     if not from_logits:
         eps = state.epsilon()
         output = clip(output, eps, 1.0 - eps)
@@ -824,6 +876,32 @@ def bias_add(x, bias, data_format=None):
         else:
             bias = reshape(bias, (1, bias_shape[-1]) + bias_shape[:-1])
     return add(x, bias)
+
+
+@symbolic_aware
+def bias_activation(x, bias, activation='linear', data_format=None):
+    """`activation(bias_add(x, bias, data_format))` in one step (refkeras addition).
+
+    # Arguments
+        x: tensor.
+        bias: vector with one value per channel of `x`.
+        activation: the name of one of the elementwise built-in activations
+            (`prims_fused.FUSED_ACTIVATIONS`: 'linear', 'relu', 'elu', 'selu',
+            'sigmoid', 'hard_sigmoid', 'tanh', 'softplus', 'softsign',
+            'exponential').
+        data_format: as `bias_add` (None: `image_data_format()`).
+
+    # Returns
+        The same values as the composition, from one primitive whose gradient
+        is one elementwise pass plus the bias's sum (see `prims_fused`).
+
+    # Raises
+        ValueError: for an unknown activation, or a bias that is not a vector
+            of the channel axis's length.
+    """
+    data_format = state.normalize_data_format(data_format)
+    return apply(F.bias_activation, _t(x), _t(bias), activation=activation,
+                 data_format=data_format)
 
 
 # --- randomness ---------------------------------------------------------------

@@ -81,6 +81,7 @@ class GradientTape(object):
 
     def __init__(self, watch=None, persistent=False):
         self.records = []
+        self._producers = {}   # id of a recorded output -> its record
         self.watched = None if watch is None else {id(v) for v in watch}
         self.persistent = persistent
         self.used = False
@@ -103,8 +104,23 @@ class GradientTape(object):
 
     def record(self, prim, inputs, values, attrs, output):
         traced = Traced(output, self)
-        self.records.append(_Record(prim, inputs, values, attrs, traced))
+        rec = _Record(prim, inputs, values, attrs, traced)
+        self.records.append(rec)
+        self._producers[id(traced)] = rec
         return traced
+
+    def producer(self, x):
+        """How this tape's value `x` was computed: the record of the primitive
+        that returned it (`prim`, `inputs`, `attrs`), or None for anything else.
+
+        Used to see a chain the backend runs as one fused primitive (a softmax
+        followed by a crossentropy, see `K.categorical_crossentropy`). The record's
+        `inputs` are the tensors the primitive was given, so using them keeps
+        the computation on the tape.
+        """
+        if not isinstance(x, Traced) or x.tape is not self:
+            return None
+        return self._producers.get(id(x))
 
     def gradient(self, target, sources):
         """Gradients of the scalar `target` with respect to each of `sources`.
@@ -146,6 +162,7 @@ class GradientTape(object):
         if not self.persistent:
             self.used = True
             self.records = []  # also breaks the tape <-> traced values reference cycle
+            self._producers = {}
         out = []
         for s in sources:
             g = grads.get(id(s))

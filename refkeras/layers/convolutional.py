@@ -18,6 +18,7 @@ from refkeras import backend as K
 from refkeras.backend.ops_conv import (conv_output_length, deconv_length, normalize_padding,
                                        normalize_tuple)
 from refkeras.engine.base_layer import InputSpec, Layer
+from refkeras.layers.core import bias_and_activation
 from refkeras.utils.generic_utils import transpose_shape
 
 
@@ -178,9 +179,8 @@ class _Conv(Layer):
     def call(self, inputs):
         self.compute_output_shape(K.int_shape(inputs))   # names the layer if the kernel does not fit
         outputs = self._convolve(inputs)
-        if self.use_bias:
-            outputs = K.bias_add(outputs, self.bias, data_format=self.data_format)
-        return self.activation(outputs)
+        return bias_and_activation(outputs, self.bias if self.use_bias else None,
+                                   self.activation, self.data_format)
 
     def compute_output_shape(self, input_shape):
         input_shape = tuple(input_shape)

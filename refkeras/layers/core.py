@@ -18,6 +18,43 @@ def _merge_config(base, extra):
     return config
 
 
+# The built-in activations `K.bias_activation` computes together with the bias,
+# found by identity: a custom function, or `relu` wrapped with other arguments,
+# is not among them and runs after `K.bias_add` as before. (Filled on first use:
+# `refkeras.activations` may still be importing when this module is loaded.)
+_FUSED_ACTIVATIONS = {}
+
+
+def _fused_activation_name(activation):
+    """The `K.bias_activation` name of a built-in activation function, else None."""
+    if not _FUSED_ACTIVATIONS:
+        _FUSED_ACTIVATIONS.update({getattr(activations, name): name for name in (
+            'linear', 'relu', 'elu', 'selu', 'sigmoid', 'hard_sigmoid', 'tanh', 'softplus',
+            'softsign', 'exponential')})
+    return _FUSED_ACTIVATIONS.get(activation)
+
+
+def bias_and_activation(x, bias, activation, data_format):
+    """`activation(K.bias_add(x, bias, data_format))`, the end of Dense and the convolutions.
+
+    For the elementwise built-in activations this is one primitive,
+    `K.bias_activation` (one pass forward, one pass plus the bias's sum
+    backward; see `refkeras/backend/prims_fused.py`), with the same values.
+
+    # Arguments
+        x: the layer's output before the bias.
+        bias: the bias vector, or None for a layer without one.
+        activation: the layer's activation function, or None for none.
+        data_format: 'channels_last' or 'channels_first'.
+    """
+    name = 'linear' if activation is None else _fused_activation_name(activation)
+    if bias is not None and name is not None and K.ndim(bias) == 1:
+        return K.bias_activation(x, bias, activation=name, data_format=data_format)
+    if bias is not None:
+        x = K.bias_add(x, bias, data_format=data_format)
+    return x if activation is None else activation(x)
+
+
 class Dense(Layer):
     """A fully connected layer: `activation(dot(input, kernel) + bias)`.
 
@@ -85,11 +122,8 @@ class Dense(Layer):
 
     def call(self, inputs):
         output = K.dot(inputs, self.kernel)
-        if self.use_bias:
-            output = K.bias_add(output, self.bias, data_format='channels_last')
-        if self.activation is not None:
-            output = self.activation(output)
-        return output
+        return bias_and_activation(output, self.bias if self.use_bias else None,
+                                   self.activation, 'channels_last')
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
