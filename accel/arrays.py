@@ -290,6 +290,35 @@ def to_device(x, dtype=None):
     return DeviceArray(data, host.shape, dt)
 
 
+def to_device_async(host, stream):
+    """Starts copying a host array into a new device array on `stream`; returns at once.
+
+    The copy is ordered on `stream` only: the caller makes the stream that
+    reads the result wait for it (an event recorded on `stream` after this
+    call) and must not change `host` before that event has completed. From
+    page-locked (pinned) memory the copy runs while the host goes on; from
+    ordinary memory the driver stages it before returning. Used by
+    `accel.prefetch` for input batches.
+
+    # Arguments
+        host: a C-contiguous NumPy array (a view into a pinned staging buffer).
+        stream: the Numba stream the copy is queued on.
+
+    # Raises
+        ValueError: if `host` is not C-contiguous (a hidden temporary copy
+            would be read after it is freed).
+        AccelDtypeError: if the dtype is not supported.
+        AccelMemoryError: when the device is out of memory.
+    """
+    if not host.flags.c_contiguous:
+        raise ValueError('to_device_async needs a C-contiguous host array, got shape %s with '
+                         'strides %s' % (host.shape, host.strides))
+    out = empty(host.shape, check_dtype(host.dtype, shapes=(host.shape,)))
+    if out.size:
+        out.data.copy_to_device(host.reshape(-1), stream=stream)
+    return out
+
+
 def to_host(x):
     """Copies a `DeviceArray` to a new NumPy array; other values go through `np.asarray`."""
     if isinstance(x, DeviceArray):

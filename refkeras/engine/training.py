@@ -22,7 +22,12 @@ Where values live: each step copies its batch (inputs, targets, sample
 weights) to the running backend once (`_on_backend`; nothing to do for the
 reference, a copy to device memory for accel), and copies the logged scalars
 and predictions back (`_as_float`, `K.get_value`). Weights and optimizer state
-stay on the backend between steps.
+stay on the backend between steps. The array loops of fit / evaluate / predict
+take their batches from `training_utils.batch_source()`: for the reference,
+each batch is sliced on the host when its step comes; for accel, the next
+batch is gathered and its copy to the device started while the current step
+runs (`accel.prefetch`; its batches arrive as device arrays, which
+`_on_backend` passes through).
 """
 import warnings
 
@@ -276,8 +281,14 @@ class Model(Network):
             penalty = K.add(penalty, K.sum(loss))
         return penalty
 
-    def _train_step(self, xs, ys, sample_weights):
+    def _train_step(self, xs, ys, sample_weights, meanwhile=None):
         """One update on one batch (FAQ: "a batch results in only one update").
+
+        # Arguments
+            xs, ys, sample_weights: the batch's arrays.
+            meanwhile: None, or a function called once the step's work is
+                queued and before its results are read back (the accel
+                prefetcher stages the next batch then, while the device runs).
 
         # Returns
             The loss, per-output losses and metrics, as floats, computed in
@@ -292,20 +303,28 @@ class Model(Network):
         if params:
             self.optimizer.get_updates(total, params)
         values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
+        if meanwhile is not None:
+            meanwhile()
         return [_as_float(v) for v in values]
 
-    def _test_step(self, xs, ys, sample_weights):
-        """Loss and metrics on one batch in test mode (no update)."""
+    def _test_step(self, xs, ys, sample_weights, meanwhile=None):
+        """Loss and metrics on one batch in test mode (no update); `meanwhile`
+        as for `_train_step`."""
         xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
         with run_context.collecting() as run:
             outputs, masks, extra = self._forward(xs, phase=0)
             total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
             total = K.add(total, self._regularization(run, extra))
         values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
+        if meanwhile is not None:
+            meanwhile()
         return [_as_float(v) for v in values]
 
-    def _predict_step(self, xs):
+    def _predict_step(self, xs, meanwhile=None):
+        """The outputs for one batch in test mode; `meanwhile` as for `_train_step`."""
         outputs, _, _ = self._forward(_on_backend(xs), phase=0)
+        if meanwhile is not None:
+            meanwhile()
         return [K.get_value(o) for o in outputs]
 
     # --- data -------------------------------------------------------------------
@@ -497,63 +516,67 @@ class Model(Network):
                 if do_validation else None
         index_array = np.arange(num_samples)
         dtypes = self._input_dtypes()
-        for epoch in range(initial_epoch, epochs):
-            callback_list.on_epoch_begin(epoch)
-            epoch_logs = {}
-            if steps_per_epoch is not None:
-                batches = [(0, num_samples)] * steps_per_epoch
-                order = index_array
-            else:
-                if shuffle == 'batch':
-                    order = tu.batch_shuffle(index_array, batch_size)
-                elif shuffle:
-                    order = np.random.permutation(num_samples)
-                else:
+        with tu.batch_source() as source:
+            for epoch in range(initial_epoch, epochs):
+                callback_list.on_epoch_begin(epoch)
+                epoch_logs = {}
+                if steps_per_epoch is not None:
+                    batches = [(0, num_samples)] * steps_per_epoch
                     order = index_array
-                batches = tu.make_batches(num_samples, batch_size)
-            completed = False
-            for batch_index, (start, end) in enumerate(batches):
-                ids = order[start:end]
-                xb = tu.cast_inputs(tu.slice_arrays(xs, ids), dtypes)
-                yb = tu.slice_arrays(ys, ids)
-                wb = tu.slice_arrays(sws, ids)
-                batch_logs = {'batch': batch_index, 'size': len(ids)}
-                callback_list.on_batch_begin(batch_index, batch_logs)
-                outs = self._train_step(xb, yb, wb)
-                batch_logs.update(zip(self.metrics_names, outs))
-                callback_list.on_batch_end(batch_index, batch_logs)
+                else:
+                    if shuffle == 'batch':
+                        order = tu.batch_shuffle(index_array, batch_size)
+                    elif shuffle:
+                        order = np.random.permutation(num_samples)
+                    else:
+                        order = index_array
+                    batches = tu.make_batches(num_samples, batch_size)
+                feed = source.batches([xs, ys, sws], [dtypes, None, None], order, batches)
+                completed = False
+                for batch_index, (ids, (xb, yb, wb)) in enumerate(feed):
+                    batch_logs = {'batch': batch_index, 'size': len(ids)}
+                    callback_list.on_batch_begin(batch_index, batch_logs)
+                    outs = self._train_step(xb, yb, wb, meanwhile=feed.stage_next)
+                    batch_logs.update(zip(self.metrics_names, outs))
+                    callback_list.on_batch_end(batch_index, batch_logs)
+                    if self.stop_training:
+                        break
+                else:
+                    completed = True
+                if do_validation and (completed or steps_per_epoch is not None):
+                    val_outs = self._test_loop(*val_ins, batch_size=batch_size or 32, verbose=0,
+                                               steps=validation_steps, source=source)
+                    for label, value in zip(self.metrics_names, val_outs):
+                        epoch_logs['val_' + label] = value
+                callback_list.on_epoch_end(epoch, epoch_logs)
                 if self.stop_training:
                     break
-            else:
-                completed = True
-            if do_validation and (completed or steps_per_epoch is not None):
-                val_outs = self._test_loop(*val_ins, batch_size=batch_size or 32, verbose=0,
-                                           steps=validation_steps)
-                for label, value in zip(self.metrics_names, val_outs):
-                    epoch_logs['val_' + label] = value
-            callback_list.on_epoch_end(epoch, epoch_logs)
-            if self.stop_training:
-                break
         callback_list.on_train_end()
         return self.history
 
-    def _test_loop(self, xs, ys, sws, batch_size=32, verbose=0, steps=None):
-        """Batch-size-weighted averages of the loss and metrics over all samples."""
+    def _test_loop(self, xs, ys, sws, batch_size=32, verbose=0, steps=None, source=None):
+        """Batch-size-weighted averages of the loss and metrics over all samples.
+
+        `source`: the `batch_source()` of the `fit` running validation (its
+        staging buffers are reused), or None to open one here.
+        """
+        if source is None:
+            with tu.batch_source() as source:
+                return self._test_loop(xs, ys, sws, batch_size, verbose, steps, source)
         num_samples = int(xs[0].shape[0])
-        dtypes = self._input_dtypes()
         totals = None
         progbar = None
         if verbose == 1:
             from refkeras.utils.progbar import Progbar
             progbar = Progbar(target=num_samples)
-        for start, end in tu.make_batches(num_samples, batch_size):
-            ids = np.arange(start, end)
-            outs = self._test_step(tu.cast_inputs(tu.slice_arrays(xs, ids), dtypes),
-                                   tu.slice_arrays(ys, ids), tu.slice_arrays(sws, ids))
-            weighted = np.asarray(outs) * (end - start)
+        feed = source.batches([xs, ys, sws], [self._input_dtypes(), None, None],
+                              np.arange(num_samples), tu.make_batches(num_samples, batch_size))
+        for ids, (xb, yb, wb) in feed:
+            outs = self._test_step(xb, yb, wb, meanwhile=feed.stage_next)
+            weighted = np.asarray(outs) * len(ids)
             totals = weighted if totals is None else totals + weighted
             if progbar is not None:
-                progbar.update(end)
+                progbar.update(int(ids[-1]) + 1)
         return [float(v) for v in totals / num_samples]
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
@@ -590,11 +613,13 @@ class Model(Network):
         if verbose == 1:
             from refkeras.utils.progbar import Progbar
             progbar = Progbar(target=num_samples)
-        for start, end in tu.make_batches(num_samples, batch_size or 32):
-            ids = np.arange(start, end)
-            chunks.append(self._predict_step(tu.cast_inputs(tu.slice_arrays(xs, ids), dtypes)))
-            if progbar is not None:
-                progbar.update(end)
+        with tu.batch_source() as source:
+            feed = source.batches([xs], [dtypes], np.arange(num_samples),
+                                  tu.make_batches(num_samples, batch_size or 32))
+            for ids, (xb,) in feed:
+                chunks.append(self._predict_step(xb, meanwhile=feed.stage_next))
+                if progbar is not None:
+                    progbar.update(int(ids[-1]) + 1)
         if not chunks:
             outs = [np.zeros((0,) + tuple(o.shape[1:]), dtype=o.dtype) for o in self.outputs]
         else:

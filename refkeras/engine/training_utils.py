@@ -367,12 +367,92 @@ def slice_arrays(arrays, indices):
     return out
 
 
+def batch_dtype(array_dtype, input_dtype):
+    """The dtype of a batch of an array once cast for the model input it feeds:
+    the input's dtype, except that integer data feeding an integer input keeps
+    its own (`cast_inputs`)."""
+    array_dtype, input_dtype = np.dtype(array_dtype), np.dtype(input_dtype)
+    if array_dtype.kind in 'iu' and input_dtype.kind in 'iu':
+        return array_dtype
+    return input_dtype
+
+
 def cast_inputs(arrays, dtypes):
     """Casts each batch array to the dtype of the model input it feeds."""
     out = []
     for a, dtype in zip(arrays, dtypes):
         a = np.asarray(a)
-        if a.dtype != dtype and not (np.dtype(dtype).kind in 'iu' and a.dtype.kind in 'iu'):
-            a = a.astype(dtype)
+        target = batch_dtype(a.dtype, dtype)
+        if a.dtype != target:
+            a = a.astype(target)
         out.append(a)
     return out
+
+
+# --- where the array loops of fit / evaluate / predict get their batches ----------------------
+
+class HostBatches(object):
+    """The batches of one pass over arrays, each sliced (and cast) on the host
+    when the loop reaches it: how the reference backend feeds its steps.
+
+    Iterating gives `(ids, batches)` for each `(start, end)` of `bounds`:
+    `ids = order[start:end]` and, per group, that group's arrays sliced at
+    `ids` (`slice_arrays`, then `cast_inputs` for a group with dtypes).
+
+    # Arguments
+        groups: lists of arrays read together, e.g. `[xs, ys, sample_weights]`
+            (None entries stay None).
+        dtypes: one entry per group: the model input dtypes its batches are
+            cast to, or None to keep the arrays' own dtypes.
+        order: the sample indices in the order of the pass.
+        bounds: `(start, end)` positions in `order` of each batch
+            (`make_batches`).
+    """
+
+    #: Called by a step once its device work is queued (see `accel.prefetch`);
+    #: here there is nothing to do meanwhile.
+    stage_next = None
+
+    def __init__(self, groups, dtypes, order, bounds):
+        self.groups, self.dtypes, self.order, self.bounds = groups, dtypes, order, bounds
+
+    def __iter__(self):
+        for start, end in self.bounds:
+            ids = self.order[start:end]
+            yield ids, [slice_arrays(arrays, ids) if dtypes is None
+                        else cast_inputs(slice_arrays(arrays, ids), dtypes)
+                        for arrays, dtypes in zip(self.groups, self.dtypes)]
+
+
+class HostBatchSource(object):
+    """Hands out `HostBatches`; holds nothing, so closing it does nothing."""
+
+    def batches(self, groups, dtypes, order, bounds):
+        return HostBatches(groups, dtypes, order, bounds)
+
+    def close(self):
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+        return False
+
+
+def batch_source():
+    """Where one call of fit / evaluate / predict gets the batches of its array
+    loops, as a context manager with `batches(groups, dtypes, order, bounds)`.
+
+    For the reference backend: `HostBatchSource` (each batch sliced on the host
+    when its step comes). For accel, unless `accel.prefetch.ENABLED` is False:
+    an `accel.prefetch.Prefetcher`, which copies the next batch to the device
+    while the current step runs, and on leaving the block waits for any copy
+    still in flight and releases its stream and staging buffers.
+    """
+    if K.backend() == 'numba':
+        from accel import prefetch
+        if prefetch.ENABLED:
+            return prefetch.Prefetcher()
+    return HostBatchSource()
