@@ -5,6 +5,11 @@ warm-up epoch on a few batches), then runs the peer script once in a
 subprocess (it does its own warm-up and prints the median of its `repeats`
 epochs as JSON). The figure reported is the median over rounds of the ratio
 refkeras / peer, so that slow phases of a noisy machine hit both sides.
+
+The second half serves the GPU benchmarks (`kernel_floors.py`, `gemm_gpu.py`,
+`gpu_table.py`): refusing clearly where timings would mean nothing, timing with
+CUDA events, and measuring the device's memory bandwidth and float32 rate in
+the same run.
 """
 import json
 import statistics
@@ -74,3 +79,210 @@ def parse_args(argv=None):
     parser.add_argument('--rounds', type=int, default=3)
     parser.add_argument('--repeats', type=int, default=3)
     return parser.parse_args(argv if argv is not None else sys.argv[1:])
+
+
+# --- GPU benchmarks: environment checks, device timing, the device's two ceilings ----------
+#
+# Shared by kernel_floors.py, gemm_gpu.py and gpu_table.py. Nothing here imports
+# numba or torch at module import: the CPU benchmarks above must not need them.
+
+SIMULATOR_SMOKE_FLAG = '--simulator-smoke'
+
+
+def request_simulator_if_smoke(argv=None):
+    """With `--simulator-smoke` among the arguments, sets NUMBA_ENABLE_CUDASIM=1 (before
+    anything imports numba) and returns True; else returns False."""
+    argv = sys.argv[1:] if argv is None else argv
+    if SIMULATOR_SMOKE_FLAG in argv:
+        os.environ['NUMBA_ENABLE_CUDASIM'] = '1'
+        return True
+    return False
+
+
+class Refused(SystemExit):
+    """A GPU benchmark refusing to run (exit status 2), with the reason on stderr."""
+
+
+def refuse(script, reason):
+    print('%s: refusing to run: %s' % (script, reason), file=sys.stderr, flush=True)
+    raise Refused(2)
+
+
+def gpu_environment(script, smoke, need_torch=False):
+    """Checks that timings would mean something; returns `(numba.cuda, torch or None, info)`.
+
+    # Arguments
+        script: name used in the messages.
+        smoke: True for a `--simulator-smoke` run: the CUDA simulator is then
+            expected (and torch optional), and figures mean nothing.
+        need_torch: refuse when PyTorch with CUDA is missing (not in a smoke run).
+
+    # Raises
+        Refused (exit status 2): under the simulator without `--simulator-smoke`,
+            without a GPU, or without PyTorch when it is needed.
+    """
+    simulated = os.environ.get('NUMBA_ENABLE_CUDASIM', '0') not in ('', '0')
+    if simulated and not smoke:
+        refuse(script, 'NUMBA_ENABLE_CUDASIM is set: the simulator runs kernels in Python, so '
+               'timings would say nothing about a GPU. Unset it and run on a machine with a '
+               'CUDA GPU, or pass %s to check the script itself.' % SIMULATOR_SMOKE_FLAG)
+    from accel.device import AccelUnavailableError, require
+    try:
+        info = require()
+    except AccelUnavailableError as err:
+        refuse(script, '%s This benchmark needs a CUDA GPU (or %s for a check of the script '
+               'under the CUDA simulator, without figures).' % (err, SIMULATOR_SMOKE_FLAG))
+    if not smoke and info.kind != 'gpu':
+        refuse(script, 'accel runs on %r, not on a GPU.' % info.kind)
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    if torch is not None and not smoke and not torch.cuda.is_available():
+        torch = None
+    if torch is None and need_torch and not smoke:
+        refuse(script, 'PyTorch with CUDA is needed (it provides the cuBLAS reference): '
+               'torch is not installed or sees no GPU.')
+    if torch is not None:
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    from numba import cuda
+    return cuda, torch, info
+
+
+def device_seconds(cuda, fn, runs, warmup=2):
+    """Seconds per call of `fn` on the device: CUDA events around each call, median of
+    `runs` after `warmup` calls. Under the simulator (no device timeline) the host clock
+    around a synchronised call is used instead.
+
+    # Returns
+        `(median, all_times)`.
+    """
+    from numba.core import config
+    simulated = bool(config.ENABLE_CUDASIM)
+    for _ in range(warmup):
+        fn()
+    cuda.synchronize()
+    times = []
+    for _ in range(runs):
+        if simulated:
+            start = time.perf_counter()
+            fn()
+            cuda.synchronize()
+            times.append(time.perf_counter() - start)
+        else:
+            start, stop = cuda.event(), cuda.event()
+            start.record()
+            fn()
+            stop.record()
+            stop.synchronize()
+            times.append(cuda.event_elapsed_time(start, stop) / 1e3)
+    return statistics.median(times), times
+
+
+def device_attributes(cuda):
+    """`(name, compute capability, SM count, SM clock in Hz)` of the current device
+    (None for what the device does not report, as under the simulator). The clock is
+    the `CLOCK_RATE` attribute (the maximum SM clock, in kHz); where the driver does
+    not report it, `nvidia-smi`'s `clocks.max.sm`."""
+    dev = cuda.get_current_device()
+    name = getattr(dev, 'name', 'CUDA simulator')
+    name = name.decode() if isinstance(name, bytes) else str(name)
+    cc = tuple(getattr(dev, 'compute_capability', ()) or ())
+
+    def attribute(attr):
+        try:
+            return getattr(dev, attr, None)
+        except Exception:   # an attribute this driver or binding does not know
+            return None
+    sms = attribute('MULTIPROCESSOR_COUNT')
+    clock_khz = attribute('CLOCK_RATE')
+    if not clock_khz and cc:
+        try:
+            out = subprocess.run(['nvidia-smi', '--query-gpu=clocks.max.sm',
+                                  '--format=csv,noheader,nounits', '-i', str(dev.id)],
+                                 capture_output=True, text=True, timeout=30)
+            clock_khz = float(out.stdout.split()[0]) * 1000.0
+        except Exception:
+            clock_khz = None
+    return name, cc, sms, (clock_khz * 1000.0 if clock_khz else None)
+
+
+def measure_ceilings(cuda, torch, smoke=False, copy_mib=1024, gemm_n=8192, runs=10):
+    """The device's two ceilings, measured in this run (METHOD.md, "Two numbers first").
+
+    - bandwidth: a device-to-device copy of `copy_mib` MiB (`cuMemcpyDtoD` through
+      Numba), counting the bytes read plus the bytes written;
+    - rate: cuBLAS float32 GEMM (n = `gemm_n`, TF32 off) through PyTorch, the
+      achievable float32 rate; without PyTorch, the theoretical peak below;
+    - peak: the theoretical float32 rate from the device attributes
+      (`accel.floors.peak_fp32_rate`: SMs x lanes per SM x 2 x SM clock).
+
+    In a smoke run the sizes are tiny and the figures are placeholders.
+
+    # Returns
+        A dict: bandwidth (bytes/s), rate (operations/s), rate_source, peak
+        (operations/s or None), device, compute_capability, sms, clock_hz.
+    """
+    import numpy as np
+
+    from accel import floors
+    name, cc, sms, clock = device_attributes(cuda)
+    peak = floors.peak_fp32_rate(sms, cc, clock) if sms and clock and cc else None
+    n = (1 << 12) if smoke else copy_mib * (1 << 20) // 4
+    rng = np.random.default_rng(0)
+    src = cuda.to_device(rng.standard_normal(n, dtype=np.float32))
+    dst = cuda.device_array(n, np.float32)
+    copy_time, _ = device_seconds(cuda, lambda: dst.copy_to_device(src), 3 if smoke else runs)
+    bandwidth = 2.0 * n * 4 / copy_time
+    result = {'device': name, 'compute_capability': list(cc), 'sms': sms, 'clock_hz': clock,
+              'bandwidth': bandwidth, 'peak': peak, 'copy_bytes': 2 * n * 4}
+    if torch is not None:
+        dev = 'cuda' if torch.cuda.is_available() else 'cpu'
+        m = 64 if smoke else gemm_n
+        a = torch.randn(m, m, device=dev)
+        b = torch.randn(m, m, device=dev)
+        times = []
+        for i in range(3 + (3 if smoke else runs)):
+            if dev == 'cuda':
+                s, e = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+                s.record()
+                torch.matmul(a, b)
+                e.record()
+                e.synchronize()
+                t = s.elapsed_time(e) / 1e3
+            else:
+                t0 = time.perf_counter()
+                torch.matmul(a, b)
+                t = time.perf_counter() - t0
+            if i >= 3:
+                times.append(t)
+        result['rate'] = 2.0 * m ** 3 / statistics.median(times)
+        result['rate_source'] = 'cuBLAS SGEMM n=%d via torch %s (TF32 off)' % (m, torch.__version__)
+    elif peak is not None:
+        result['rate'] = peak
+        result['rate_source'] = 'theoretical peak (PyTorch absent: no cuBLAS measurement)'
+    else:
+        m = 256
+        a = rng.standard_normal((m, m), dtype=np.float32)
+        start = time.perf_counter()
+        a @ a
+        result['rate'] = 2.0 * m ** 3 / max(time.perf_counter() - start, 1e-9)
+        result['rate_source'] = 'placeholder: NumPy on the host (no GPU, no PyTorch)'
+    return result
+
+
+def describe_ceilings(c):
+    """Lines describing `measure_ceilings`' result."""
+    lines = ['device: %s (compute capability %s, %s SMs, SM clock %s)'
+             % (c['device'], '.'.join(map(str, c['compute_capability'])) or '?',
+                c['sms'] or '?', ('%.0f MHz' % (c['clock_hz'] / 1e6)) if c['clock_hz'] else '?'),
+             'memory bandwidth: %.0f GB/s (device-to-device copy of %.0f MiB, read + written)'
+             % (c['bandwidth'] / 1e9, c['copy_bytes'] / 2 / 2 ** 20),
+             'float32 rate: %.2f TFLOP/s (%s)' % (c['rate'] / 1e12, c['rate_source'])]
+    if c['peak']:
+        lines.append('theoretical float32 peak: %.2f TFLOP/s (SMs x FP32 lanes per SM x 2 x '
+                     'clock)' % (c['peak'] / 1e12))
+    else:
+        lines.append('theoretical float32 peak: unknown for this device')
+    return lines
