@@ -351,6 +351,8 @@ def gather(x, indices, axis=0):
 
 @gather.defgrad
 def _gather_grad(g, out, x, indices, axis=0):
+    # A deterministic scatter-add; device indices (an Embedding's input batch)
+    # are sorted on the device and never copied to the host.
     shape = arrays.shape_of(x)
     ax = R.normalize_axes(axis, len(shape), 'gather')[0]
     return G.scatter_add(g, indices, shape, ax, g.dtype, 'gather'), None

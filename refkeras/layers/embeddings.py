@@ -94,19 +94,42 @@ class Embedding(Layer):
         return (input_shape[0],) + tuple(lengths) + (self.output_dim,)
 
     def call(self, inputs):
-        # The indices are read on the host (a copy from the device for accel):
-        # the range check below needs them there, as do accel's gather kernels.
-        indices = K.get_value(inputs)
-        if indices.dtype.kind not in 'iu':
-            indices = indices.astype('int32')
-        if indices.size:
-            low, high = int(indices.min()), int(indices.max())
-            if low < 0 or high >= self.input_dim:
-                raise ValueError('Embedding layer %s: indices must be in [0, %d) (input_dim=%d), '
-                                 'but the input holds %d.' % (self.name, self.input_dim,
-                                                              self.input_dim,
-                                                              low if low < 0 else high))
+        indices = K.value_of(inputs)
+        self._check_indices(indices)
         return K.gather(self.embeddings, indices)
+
+    def _check_indices(self, indices):
+        """Raises before the lookup if an index is outside `[0, input_dim)`.
+
+        Indices are checked where they are: a NumPy array on the host; a
+        backend (device) array by two reductions on the device whose results,
+        `(min, max)`, are copied back in one small copy (16 bytes at most;
+        accel's gather then reads back its own 4-byte range flag), so the
+        index batch itself never leaves the device. Float indices count
+        as truncated to integers, as the lookup truncates them (truncation
+        keeps the order, so the extrema of the truncated values are the
+        truncated extrema). Negative indices are rejected too, although the
+        lookup (`np.take`) would wrap them.
+
+        # Raises
+            ValueError: naming the layer, `input_dim` and an offending index.
+        """
+        if not int(np.prod(indices.shape)):
+            return
+        if isinstance(indices, np.ndarray):
+            bounds = (indices.min(), indices.max())
+        else:
+            bounds = K.get_value(K.stack([K.min(indices), K.max(indices)]))
+        # Python's int() truncates as the lookup does; NaN and infinities stay floats.
+        low, high = (int(b) if np.isfinite(b) else float(b) for b in bounds)
+        if not (np.isfinite(low) and np.isfinite(high)):
+            offending = high if np.isfinite(low) else low
+        elif low < 0 or high >= self.input_dim:
+            offending = low if low < 0 else high
+        else:
+            return
+        raise ValueError('Embedding layer %s: indices must be in [0, %d) (input_dim=%d), but the '
+                         'input holds %s.' % (self.name, self.input_dim, self.input_dim, offending))
 
     def get_config(self):
         config = dict(super(Embedding, self).get_config())
