@@ -26,10 +26,15 @@ kernels they launch; `python -m accel.compile_check` compiles every kernel
 specialisation a simulator run launched with the real CUDA compiler (no GPU
 needed), since the simulator does not type-check kernels.
 
-Not yet: fused kernels (bias + activation, optimizer updates, softmax +
-cross-entropy) and overlapping the copy of the next input batch with the
-current step. An `Embedding` reads its index batch on the host (a copy back
-per step; its range check and accel's gather bookkeeping are host work).
+Beyond one kernel per primitive: fused primitives that the reference has too
+(bias + activation, softmax + crossentropy, binary crossentropy, one update
+kernel per optimizer step and parameter), reductions in a fixed order (so
+training is bit-identical run after run), an `Embedding` whose lookups and
+gradient stay on the device, and the next input batch copied on its own
+stream while the current step runs (`accel.prefetch`). `accel.floors` counts
+each kernel's floor (bytes over bandwidth, operations over the arithmetic
+rate) for the GPU benchmarks (`docs/accel-benchmarks.md`).
+
 Importing `accel` does not import Numba; the first use does.
 """
 from accel.device import (AccelUnavailableError, describe as device_info,  # noqa: F401
