@@ -75,9 +75,48 @@ failure) is kept and raised when the loop takes batch i+1, before its
 an array whose dtype accel does not support uses the synchronous path, so
 that the error comes from the step as before.
 
+Generator loops (`fit_generator`, `evaluate_generator`, `predict_generator`
+and a validation generator; see `refkeras.engine.training_generator`): a pass
+of `count` steps takes its batches from `Prefetcher.items(read, count,
+keep_going)`. `read(i)` is the synchronous loop's own code for batch i: take
+the next item from the enqueuer's output (with `workers=0`, this runs the
+generator or `Sequence.__getitem__` in the calling thread), unpack and check
+it, standardize and cast it. During step i the prefetcher calls `read(i+1)`,
+copies the arrays it returns into pinned buffers (one flat buffer per
+position, dtype and slot, grown when an item needs more room, so batches whose
+shapes vary still reuse them) and queues their copies as above. What the loops
+see is what the synchronous loop sees, item by item; the rules that keep it so:
+- Never an item the synchronous loop would not take: nothing is read ahead at
+  the last step of a pass (`count` is the pass's step count; the next epoch's
+  first batch is taken after this epoch's callbacks and validation, a
+  validation pass's after the training steps), nor when `keep_going()` says
+  the loop will stop after this step (`fit_generator` passes
+  `not model.stop_training`, so a callback that stops training in
+  `on_epoch_begin` or `on_batch_begin` stops the reading ahead too).
+- An error reading batch i+1 (the generator raising, running out of
+  batches, a batch of the wrong form, a non-finite input) is kept and raised
+  when the loop takes batch i+1, i.e. after step i's `on_batch_end` and where
+  the synchronous loop raises it; if the loop stops before (a callback set
+  `stop_training`) it is dropped, with the batch. A `KeyboardInterrupt` is
+  not kept: it stops the call at once.
+- A batch with an array accel does not support (its dtype), or whose copy
+  cannot be queued (out of device memory), is handed to the step as host
+  arrays: the step copies it, or fails, as in the synchronous loop.
+What differs, in timing only: batch i+1 is produced during step i, before the
+callbacks' `on_batch_end(i)` (with `workers=0` the generator's own code runs
+then, and a `Sequence`'s `on_epoch_end`, which the enqueuer calls when it hands
+out the last batch of a pass, runs during the step before that batch). And the
+one thing read ahead cannot know: when a callback stops training in
+`on_batch_end(i)` (`TerminateOnNaN`), or step i or a callback fails, before the
+last step of a pass, batch i+1 has already been taken from the generator (and
+is dropped). With workers the enqueuer reads ahead of the loop anyway (up to
+`max_queue_size` batches); with `workers=0` and a generator the caller goes on
+using, that one batch is missing. `ENABLED = False` avoids it.
+
 Turning it off: `accel.prefetch.ENABLED = False` (or `ACCEL_PREFETCH=0` in the
-environment before `accel.prefetch` is imported) makes the loops copy each
-batch in its own step, synchronously, as they do on the reference backend.
+environment before `accel.prefetch` is imported) makes the loops (array and
+generator loops) take and copy each batch in its own step, synchronously, as
+they do on the reference backend.
 
 Failures: leaving the `with` block of a `Prefetcher` in any way (an exception
 in a callback, `KeyboardInterrupt`, a bad batch) calls `close()`: it waits for
@@ -181,6 +220,14 @@ class _Staged(object):
         self.ids, self.groups, self.slot = ids, groups, slot
 
 
+class _StagedItem(object):
+    """A generator batch: its groups (device arrays whose copies are queued out
+    of `slot`, or host arrays when `slot` is None) and what `read` passed along."""
+
+    def __init__(self, groups, info, slot):
+        self.groups, self.info, self.slot = groups, info, slot
+
+
 class _Failed(object):
     """A batch whose staging raised: the error, raised when the loop takes the batch."""
 
@@ -224,17 +271,42 @@ class Prefetcher(object):
         arguments) but as device arrays, each batch staged during the step
         before it (`PrefetchedBatches.stage_next`)."""
         from refkeras.engine import training_utils as tu
+        self._new_pass()
+        if not _all_supported(groups, dtypes):
+            return tu.HostBatches(groups, dtypes, order, bounds)
+        feed = PrefetchedBatches(self, groups, dtypes, order, bounds)
+        self._feeds.add(feed)
+        return feed
+
+    def items(self, read, count, keep_going=None):
+        """The batches of one pass of a generator loop (see "Generator loops"
+        in the module doc): iterating gives `read(0)`, ..., `read(count - 1)`,
+        each `(groups, info)` with the groups' arrays as device arrays; batch
+        i+1 is read and staged during step i (`PrefetchedItems.stage_next`).
+
+        # Arguments
+            read: `read(i)` takes batch i from the generator and checks it as
+                the synchronous loop does; returns `(groups, info)`: lists of
+                host arrays to copy in (None entries stay None), and anything
+                else the loop needs, passed along as is.
+            count: the number of batches of the pass; `read(count)` is never
+                called.
+            keep_going: None, or a function telling, while a step runs,
+                whether the loop will take the next batch (when it returns
+                False, nothing is read ahead).
+        """
+        self._new_pass()
+        feed = PrefetchedItems(self, read, count, keep_going)
+        self._feeds.add(feed)
+        return feed
+
+    def _new_pass(self):
         if self.closed:
             raise RuntimeError('this Prefetcher is closed')
         # A pass left early (a callback set `stop_training`) may have staged a
         # batch: wait for its copies before letting go of it.
         for old in list(self._feeds):
             old._drop_staged(wait=True)
-        if not _all_supported(groups, dtypes):
-            return tu.HostBatches(groups, dtypes, order, bounds)
-        feed = PrefetchedBatches(self, groups, dtypes, order, bounds)
-        self._feeds.add(feed)
-        return feed
 
     def close(self):
         """Waits for the copies in flight, then releases the staged batches,
@@ -321,6 +393,50 @@ class Prefetcher(object):
         staged.slot.copied.wait(self._copies.compute_stream)
         return staged.ids, staged.groups
 
+    def _stage_item(self, read, index):
+        """Reads batch `index` of a generator pass (`read(index)`) and queues
+        the copies of its arrays out of the next slot; returns a `_StagedItem`.
+        Errors of `read` propagate; a batch accel cannot copy stays on the host."""
+        groups, info = read(index)
+        if not all(a is None or (isinstance(a, np.ndarray) and a.dtype in arrays.SUPPORTED_DTYPES)
+                   for group in groups for a in group):
+            return _StagedItem(groups, info, None)  # the step raises as it would have
+        self._start()
+        slot = self._slots[self._turn]
+        self._turn = (self._turn + 1) % len(self._slots)
+        slot.reclaim()
+        try:
+            staged = [[None if a is None else self._copy_item_array(slot, (g, j), a)
+                       for j, a in enumerate(group)] for g, group in enumerate(groups)]
+        except Exception:
+            # Out of device memory, say: the step copies the host arrays itself
+            # and fails, or not, where the synchronous loop would.
+            return _StagedItem(groups, info, None)
+        finally:
+            # Also after a failure: copies queued before it still read the slot.
+            slot.copied.record(self._stream)
+            slot.in_flight = True
+        return _StagedItem(staged, info, slot)
+
+    def _copy_item_array(self, slot, position, host):
+        """`host` into the slot's flat pinned buffer for this position and
+        dtype (grown if too small), and its copy queued."""
+        key = ('item', position, host.dtype.str)
+        buffer = slot.buffers.get(key)
+        if buffer is None or buffer.size < host.size:
+            buffer = self._copies.pinned((max(host.size, 1),), host.dtype)
+            slot.buffers[key] = buffer
+            self.pinned_allocations += 1
+        staging = buffer[:host.size].reshape(host.shape)
+        staging[...] = host
+        return self._copies.copy_in(staging, self._stream)
+
+    def _hand_out_item(self, staged):
+        """Makes the compute stream wait for the item's copies; returns `(groups, info)`."""
+        if staged.slot is not None:
+            staged.slot.copied.wait(self._copies.compute_stream)
+        return staged.groups, staged.info
+
 
 class PrefetchedBatches(object):
     """One pass of a `Prefetcher`: iterating gives `(ids, batches per group)`
@@ -371,6 +487,55 @@ class PrefetchedBatches(object):
             self._staged = self._prefetcher._stage(self._groups, self._dtypes,
                                                    self._ids(self._next), self._capacity)
         except Exception as err:  # raised where the synchronous path raises it
+            self._staged = _Failed(err)
+
+
+class PrefetchedItems(object):
+    """One pass of a generator loop on a `Prefetcher` (`Prefetcher.items`):
+    iterating gives `read(i)`'s `(groups, info)` for i < count, the arrays on
+    the device.
+
+    `stage_next()`, called while the step of the batch last given runs (the
+    steps' `meanwhile`), reads and stages the batch after it, unless it is
+    beyond the pass or `keep_going()` is False. A batch not staged ahead (the
+    first) is read when taken; its errors propagate then.
+    """
+
+    def __init__(self, prefetcher, read, count, keep_going=None):
+        self._prefetcher = prefetcher
+        self._read, self._count, self._keep_going = read, count, keep_going
+        self._next = 0
+        self._staged = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if self._next >= self._count:
+            raise StopIteration
+        staged, self._staged = self._staged, None
+        if staged is None:
+            staged = self._prefetcher._stage_item(self._read, self._next)
+        if isinstance(staged, _Failed):
+            raise staged.error
+        self._next += 1
+        return self._prefetcher._hand_out_item(staged)
+
+    def _drop_staged(self, wait):
+        staged, self._staged = self._staged, None
+        if wait and isinstance(staged, _StagedItem) and staged.slot is not None:
+            staged.slot.reclaim()
+
+    def stage_next(self):
+        """Reads and stages the next batch, if the loop will take it; an error
+        is kept for `__next__`."""
+        if self._staged is not None or self._next >= self._count or self._prefetcher.closed:
+            return
+        if self._keep_going is not None and not self._keep_going():
+            return
+        try:
+            self._staged = self._prefetcher._stage_item(self._read, self._next)
+        except Exception as err:  # raised where the synchronous loop raises it
             self._staged = _Failed(err)
 
 

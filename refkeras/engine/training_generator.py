@@ -23,6 +23,13 @@ Keras 2.2.4 rules kept here:
 - a generator with `use_multiprocessing=True` and several workers is copied
   into every worker (a warning says the data may be duplicated).
 
+Each loop takes its batches from a feed (`_feed`): for the reference, each
+batch is read from the generator and checked when the loop reaches it; on
+accel, batch i+1 is read, checked and its copy to the device started while
+step i runs (`accel.prefetch`, "Generator loops": never a batch the
+synchronous loop would not take at that point, and an error in batch i+1 is
+raised when the loop reaches it, after step i's callbacks).
+
 Differences from Keras 2.2.4, on purpose: a batch of the wrong form, an empty
 batch, a generator that runs out of batches, or step counts below 1 are clear
 errors naming what was received; validation data is checked before training
@@ -167,6 +174,64 @@ def _prepare(model, x, y, sample_weight, class_weight, method, step):
     return tu.cast_inputs(xs, model._input_dtypes()), ys, sws, size
 
 
+def _batch_reader(model, batches, class_weight, method, steps):
+    """`read(step)` for a training or evaluation pass: batch `step` taken from
+    `batches` and checked; returns `([xs, ys, sample_weights], size)`."""
+    def read(step):
+        x, y, sw = _unpack_batch(_next_batch(batches, method, step, steps), method, step)
+        xs, ys, sws, size = _prepare(model, x, y, sw, class_weight, method, step)
+        return [xs, ys, sws], size
+    return read
+
+
+def _input_reader(model, batches, method, steps):
+    """`read(step)` for a prediction pass: the inputs of batch `step` taken
+    from `batches` and checked; returns `([xs], None)`."""
+    def read(step):
+        output = _next_batch(batches, method, step, steps)
+        if isinstance(output, tuple):
+            if len(output) not in (2, 3):
+                raise ValueError('%s: output of generator should be `x`, or a tuple `(x, y)` '
+                                 'or `(x, y, sample_weight)`. Found, at step %d: %s.'
+                                 % (method, step, _describe(output)))
+            x = output[0]
+        else:
+            x = output
+        xs, _, _ = model._standardize_user_data(x, batch_size=None)
+        _batch_size(xs, method, step)
+        return [tu.cast_inputs(xs, model._input_dtypes())], None
+    return read
+
+
+class _HostFeed(object):
+    """The batches of one pass, each read when the loop reaches it: the
+    reference backend's way (and accel's with `accel.prefetch.ENABLED = False`)."""
+
+    #: Called by a step once its work is queued; nothing to do here.
+    stage_next = None
+
+    def __init__(self, read, steps):
+        self._read, self._steps = read, steps
+
+    def __iter__(self):
+        for step in range(self._steps):
+            yield self._read(step)
+
+
+def _feed(source, read, steps, keep_going=None):
+    """`read(0)`, ..., `read(steps - 1)`: the batches of one pass, in order.
+
+    `source` is the call's `training_utils.batch_source()`. When it is accel's
+    `Prefetcher`, batch i+1 is read and its copy to the device started while
+    step i runs (the steps' `meanwhile=feed.stage_next`); never a batch past
+    `steps`, nor the next one when `keep_going()` is False. Otherwise each
+    batch is read when the loop takes it.
+    """
+    if hasattr(source, 'items'):
+        return source.items(read, steps, keep_going)
+    return _HostFeed(read, steps)
+
+
 # --- validation ---------------------------------------------------------------------------
 
 
@@ -197,15 +262,15 @@ def _validation_plan(model, validation_data, validation_steps):
                      % (_describe(validation_data),))
 
 
-def _evaluate_batches(model, batches, steps, method, verbose=0):
+def _evaluate_batches(model, batches, steps, method, source, verbose=0):
     """Loss and metrics over `steps` batches, each weighted by its number of samples."""
     progbar = Progbar(target=steps) if verbose == 1 else None
     totals = None
     seen = 0
-    for step in range(steps):
-        x, y, sw = _unpack_batch(_next_batch(batches, method, step, steps), method, step)
-        xs, ys, sws, size = _prepare(model, x, y, sw, None, method, step)
-        outs = np.asarray(model._test_step(xs, ys, sws), dtype='float64')
+    feed = _feed(source, _batch_reader(model, batches, None, method, steps), steps)
+    for step, ((xs, ys, sws), size) in enumerate(feed):
+        outs = np.asarray(model._test_step(xs, ys, sws, meanwhile=feed.stage_next),
+                          dtype='float64')
         totals = outs * size if totals is None else totals + outs * size
         seen += size
         if progbar is not None:
@@ -287,31 +352,33 @@ def fit_generator(model, generator, steps_per_epoch=None, epochs=1, verbose=1, c
             val_enqueuer, val_batches = _start(val_data, workers, use_multiprocessing,
                                                max_queue_size)
         model.stop_training = False
-        for epoch in range(initial_epoch, epochs):
-            callback_list.on_epoch_begin(epoch)
-            epoch_logs = {}
-            for step in range(steps_per_epoch):
-                x, y, sw = _unpack_batch(_next_batch(batches, method, step, steps_per_epoch),
-                                         method, step)
-                xs, ys, sws, size = _prepare(model, x, y, sw, class_weight, method, step)
-                batch_logs = {'batch': step, 'size': size}
-                callback_list.on_batch_begin(step, batch_logs)
-                outs = model._train_step(xs, ys, sws)
-                batch_logs.update(zip(labels, outs))
-                callback_list.on_batch_end(step, batch_logs)
-                if step == steps_per_epoch - 1 and do_validation:
-                    if val_kind == 'batches':
-                        val_outs = _evaluate_batches(model, val_batches, validation_steps,
-                                                     method + ' (validation)')
-                    else:
-                        val_outs = model._test_loop(*val_data, batch_size=size, verbose=0)
-                    for label, value in zip(labels, val_outs):
-                        epoch_logs['val_' + label] = value
+        with tu.batch_source() as source:
+            for epoch in range(initial_epoch, epochs):
+                callback_list.on_epoch_begin(epoch)
+                epoch_logs = {}
+                feed = _feed(source, _batch_reader(model, batches, class_weight, method,
+                                                   steps_per_epoch),
+                             steps_per_epoch, keep_going=lambda: not model.stop_training)
+                for step, ((xs, ys, sws), size) in enumerate(feed):
+                    batch_logs = {'batch': step, 'size': size}
+                    callback_list.on_batch_begin(step, batch_logs)
+                    outs = model._train_step(xs, ys, sws, meanwhile=feed.stage_next)
+                    batch_logs.update(zip(labels, outs))
+                    callback_list.on_batch_end(step, batch_logs)
+                    if step == steps_per_epoch - 1 and do_validation:
+                        if val_kind == 'batches':
+                            val_outs = _evaluate_batches(model, val_batches, validation_steps,
+                                                         method + ' (validation)', source)
+                        else:
+                            val_outs = model._test_loop(*val_data, batch_size=size, verbose=0,
+                                                        source=source)
+                        for label, value in zip(labels, val_outs):
+                            epoch_logs['val_' + label] = value
+                    if model.stop_training:
+                        break
+                callback_list.on_epoch_end(epoch, epoch_logs)
                 if model.stop_training:
                     break
-            callback_list.on_epoch_end(epoch, epoch_logs)
-            if model.stop_training:
-                break
     finally:
         try:
             if enqueuer is not None:
@@ -354,7 +421,8 @@ def evaluate_generator(model, generator, steps=None, max_queue_size=10, workers=
     steps = _resolve_steps(generator, steps, 'steps', method)
     enqueuer, batches = _start(generator, workers, use_multiprocessing, max_queue_size)
     try:
-        averages = _evaluate_batches(model, batches, steps, method, verbose=verbose)
+        with tu.batch_source() as source:
+            averages = _evaluate_batches(model, batches, steps, method, source, verbose=verbose)
     finally:
         enqueuer.stop()
     return unpack_singleton(averages)
@@ -390,31 +458,22 @@ def predict_generator(model, generator, steps=None, max_queue_size=10, workers=1
     outputs = None
     try:
         progbar = Progbar(target=steps) if verbose == 1 else None
-        for step in range(steps):
-            output = _next_batch(batches, method, step, steps)
-            if isinstance(output, tuple):
-                if len(output) not in (2, 3):
-                    raise ValueError('%s: output of generator should be `x`, or a tuple `(x, y)` '
-                                     'or `(x, y, sample_weight)`. Found, at step %d: %s.'
-                                     % (method, step, _describe(output)))
-                x = output[0]
-            else:
-                x = output
-            xs, _, _ = model._standardize_user_data(x, batch_size=None)
-            _batch_size(xs, method, step)
-            outs = model._predict_step(tu.cast_inputs(xs, model._input_dtypes()))
-            if outputs is None:
-                outputs = [[] for _ in outs]
-            for i, out in enumerate(outs):
-                if outputs[i] and out.shape[1:] != outputs[i][0].shape[1:]:
-                    raise ValueError('%s: the batch at step %d gave output %d of shape %s, but '
-                                     'earlier batches gave shape %s: the batches must agree '
-                                     'beyond the batch axis to be concatenated.'
-                                     % (method, step, i, out.shape,
-                                        (None,) + outputs[i][0].shape[1:]))
-                outputs[i].append(out)
-            if progbar is not None:
-                progbar.update(step + 1)
+        with tu.batch_source() as source:
+            feed = _feed(source, _input_reader(model, batches, method, steps), steps)
+            for step, ((xs,), _) in enumerate(feed):
+                outs = model._predict_step(xs, meanwhile=feed.stage_next)
+                if outputs is None:
+                    outputs = [[] for _ in outs]
+                for i, out in enumerate(outs):
+                    if outputs[i] and out.shape[1:] != outputs[i][0].shape[1:]:
+                        raise ValueError('%s: the batch at step %d gave output %d of shape %s, '
+                                         'but earlier batches gave shape %s: the batches must '
+                                         'agree beyond the batch axis to be concatenated.'
+                                         % (method, step, i, out.shape,
+                                            (None,) + outputs[i][0].shape[1:]))
+                    outputs[i].append(out)
+                if progbar is not None:
+                    progbar.update(step + 1)
     finally:
         enqueuer.stop()
     return unpack_singleton([np.concatenate(chunks) for chunks in outputs])
