@@ -16,18 +16,9 @@ import sys
 
 import pytest
 
-from accel.device import (AccelUnavailableError, describe, enable_simulator_if_no_gpu,
-                          require)
+from accel_harness import accel_mode_or_skip
 
-_MODE = enable_simulator_if_no_gpu()
-if _MODE is None:
-    pytest.skip('numba-cuda is not installed (pip install numba-cuda): accel cannot be '
-                'checked', allow_module_level=True)
-if describe() is None:  # NUMBA_ENABLE_CUDASIM=0 asked for a GPU and there is none
-    try:
-        require()
-    except AccelUnavailableError as _err:
-        pytest.skip(str(_err), allow_module_level=True)
+_MODE = accel_mode_or_skip()
 
 from refkeras.backend.registry import REGISTRY  # noqa: E402
 

@@ -20,7 +20,6 @@ the device too. These tests check:
 Under `NUMBA_ENABLE_CUDASIM=1` (set below when no GPU is present) the kernels
 run in Python threads: shapes are tiny.
 """
-import sys
 
 import numpy as np
 import pytest
@@ -28,18 +27,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from accel.device import (AccelUnavailableError, describe, enable_simulator_if_no_gpu,
-                          require)
+from accel_harness import accel_mode_or_skip, fast_simulator_threads
 
-_MODE = enable_simulator_if_no_gpu()
-if _MODE is None:
-    pytest.skip('numba-cuda is not installed (pip install numba-cuda): accel cannot be '
-                'checked', allow_module_level=True)
-if describe() is None:  # NUMBA_ENABLE_CUDASIM=0 asked for a GPU and there is none
-    try:
-        require()
-    except AccelUnavailableError as _err:
-        pytest.skip(str(_err), allow_module_level=True)
+_MODE = accel_mode_or_skip()
 
 from refkeras import backend as K  # noqa: E402
 from refkeras import optimizers  # noqa: E402
@@ -58,15 +48,7 @@ STEPS = 4
 VOCAB = 7
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _fast_simulator_threads():
-    """A 0.1 ms thread switch interval makes the simulator's polling scheduler
-    several times faster (see test_accel_vs_reference.py); restored afterwards."""
-    previous = sys.getswitchinterval()
-    if _MODE == 'simulator':
-        sys.setswitchinterval(1e-4)
-    yield
-    sys.setswitchinterval(previous)
+_fast_simulator_threads = fast_simulator_threads(_MODE)
 
 
 def power_of_two_chunks():

@@ -33,23 +33,14 @@ run in Python threads: the models are tiny. On a GPU the same tests run there.
 """
 import collections
 import os
-import sys
 
 import numpy as np
 import pytest
 
-from accel.device import (AccelUnavailableError, describe, enable_simulator_if_no_gpu,
-                          require)
+from accel_harness import accel_mode_or_skip, fast_simulator_threads
+from accel.device import describe
 
-_MODE = enable_simulator_if_no_gpu()
-if _MODE is None:
-    pytest.skip('numba-cuda is not installed (pip install numba-cuda): accel cannot be '
-                'checked', allow_module_level=True)
-if describe() is None:  # NUMBA_ENABLE_CUDASIM=0 asked for a GPU and there is none
-    try:
-        require()
-    except AccelUnavailableError as _err:
-        pytest.skip(str(_err), allow_module_level=True)
+_MODE = accel_mode_or_skip()
 
 from refkeras import backend as K  # noqa: E402
 from refkeras import optimizers  # noqa: E402
@@ -68,15 +59,7 @@ BATCH = 8
 EPOCHS = 3
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _fast_simulator_threads():
-    """A 0.1 ms thread switch interval makes the simulator's polling scheduler
-    several times faster (see test_accel_vs_reference.py); restored afterwards."""
-    previous = sys.getswitchinterval()
-    if _MODE == 'simulator':
-        sys.setswitchinterval(1e-4)
-    yield
-    sys.setswitchinterval(previous)
+_fast_simulator_threads = fast_simulator_threads(_MODE)
 
 
 # --- the models -------------------------------------------------------------------

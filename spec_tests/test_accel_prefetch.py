@@ -23,25 +23,15 @@ violation). Two tests break the prefetcher on purpose to show that the
 emulation catches both mistakes.
 """
 import gc
-import sys
 import weakref
 
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
-from accel.device import (AccelUnavailableError, describe, enable_simulator_if_no_gpu,
-                          require)
+from accel_harness import accel_mode_or_skip, fast_simulator_threads
 
-_MODE = enable_simulator_if_no_gpu()
-if _MODE is None:
-    pytest.skip('numba-cuda is not installed (pip install numba-cuda): accel cannot be '
-                'checked', allow_module_level=True)
-if describe() is None:
-    try:
-        require()
-    except AccelUnavailableError as _err:
-        pytest.skip(str(_err), allow_module_level=True)
+_MODE = accel_mode_or_skip()
 
 from refkeras import backend as K  # noqa: E402
 from refkeras import callbacks as cbks  # noqa: E402
@@ -57,15 +47,7 @@ pytestmark = pytest.mark.accel
 SEED = 4321
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _fast_simulator_threads():
-    """A 0.1 ms thread switch interval makes the simulator's polling scheduler
-    several times faster (see test_accel_vs_reference.py); restored afterwards."""
-    previous = sys.getswitchinterval()
-    if _MODE == 'simulator':
-        sys.setswitchinterval(1e-4)
-    yield
-    sys.setswitchinterval(previous)
+_fast_simulator_threads = fast_simulator_threads(_MODE)
 
 
 @pytest.fixture(autouse=True)

@@ -30,7 +30,6 @@ The counts use `max_queue_size=1`: with more room the enqueuer's workers read
 ahead of the loop on their own (the synchronous loop's count is then not
 fixed either).
 """
-import sys
 
 import numpy as np
 import pytest
@@ -38,6 +37,7 @@ import pytest
 # First: it turns the CUDA simulator on where there is no GPU, and skips the
 # module where accel cannot run.
 from test_accel_prefetch import LateCopies
+from accel_harness import accel_mode_or_skip, fast_simulator_threads
 
 from refkeras import backend as K
 from refkeras import callbacks as cbks
@@ -47,7 +47,6 @@ from refkeras.models import Sequential
 from refkeras.utils import Sequence
 
 from accel import prefetch
-from accel.device import simulator_requested
 
 pytestmark = pytest.mark.accel
 
@@ -55,14 +54,7 @@ SEED = 2024
 SAMPLES, BATCH = 10, 4  # batches of 4, 4 and 2 samples: 3 per pass
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _fast_simulator_threads():
-    """A 0.1 ms thread switch interval makes the simulator several times faster."""
-    previous = sys.getswitchinterval()
-    if simulator_requested():
-        sys.setswitchinterval(1e-4)
-    yield
-    sys.setswitchinterval(previous)
+_fast_simulator_threads = fast_simulator_threads(accel_mode_or_skip())
 
 
 @pytest.fixture(autouse=True)

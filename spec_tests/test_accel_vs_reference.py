@@ -39,18 +39,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from accel.device import (AccelUnavailableError, describe, enable_simulator_if_no_gpu,
-                          require)
+from accel_harness import accel_mode_or_skip, fast_simulator_threads
 
-_MODE = enable_simulator_if_no_gpu()
-if _MODE is None:
-    pytest.skip('numba-cuda is not installed (pip install numba-cuda): accel cannot be '
-                'checked', allow_module_level=True)
-if describe() is None:  # NUMBA_ENABLE_CUDASIM=0 asked for a GPU and there is none
-    try:
-        require()
-    except AccelUnavailableError as _err:
-        pytest.skip(str(_err), allow_module_level=True)
+_MODE = accel_mode_or_skip()
 
 from refkeras.backend.registry import REGISTRY, unbroadcast  # noqa: E402
 
@@ -64,18 +55,7 @@ ACCEL = registered()
 SIMULATOR = _MODE == 'simulator'
 
 
-@pytest.fixture(autouse=True, scope='module')
-def _fast_simulator_threads():
-    """The simulator runs each block's threads as Python threads, and its scheduler
-    polls them without sleeping; with Python's default 5 ms thread switch interval
-    every barrier waits for that poller's time slice. A 0.1 ms interval makes the
-    simulated kernels about four times faster; it is restored afterwards."""
-    import sys
-    previous = sys.getswitchinterval()
-    if SIMULATOR:
-        sys.setswitchinterval(1e-4)
-    yield
-    sys.setswitchinterval(previous)
+_fast_simulator_threads = fast_simulator_threads(_MODE)
 
 
 def eps_of(dtype):
