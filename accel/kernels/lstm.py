@@ -8,81 +8,32 @@ output and carry (forward) or the five gradients (backward): the arithmetic of
 The activations are chosen when the kernel is compiled (one kernel per pair of
 activations); their formulas are those of the activation primitives.
 """
-import numpy as np
-
 from accel import arrays
 from accel.kernels.launch import (broadcast_strides, cuda, grid_1d, kernel_factory, run,
                                   strided_offset)
-from accel.kernels.scalar import (ONE, ZERO, safe_exp, safe_expm1, safe_log1p, safe_tanh,
-                                  stable_sigmoid)
+from accel.kernels.fused import ACTIVATIONS as FUSED_CODES
+from accel.kernels.fused import _params, activate, activation_grad
+from accel.kernels.scalar import ONE
 
-#: Activation names, as `prims_rnn.FUSABLE_ACTIVATIONS`, and their kernel codes.
-ACTIVATIONS = {'linear': 0, 'tanh': 1, 'sigmoid': 2, 'hard_sigmoid': 3, 'softsign': 4,
-               'softplus': 5, 'relu': 6, 'elu': 7}
-_POINT_TWO = np.float32(0.2)
-_HALF = np.float32(0.5)
-_EDGE = np.float32(2.5)
+from refkeras.backend.prims_rnn import FUSABLE_ACTIVATIONS
 
-
-@cuda.jit(device=True)
-def activate(kind, x):
-    if kind == 1:
-        return safe_tanh(x)
-    if kind == 2:
-        return stable_sigmoid(x)
-    if kind == 3:
-        y = _POINT_TWO * x + _HALF
-        if y < ZERO:
-            return ZERO
-        if y > ONE:
-            return ONE
-        return y
-    if kind == 4:
-        return x / (ONE + abs(x))
-    if kind == 5:
-        return max(x, ZERO) + safe_log1p(safe_exp(-abs(x)))
-    if kind == 6:
-        if x > ZERO or x != x:
-            return x
-        return ZERO
-    if kind == 7:
-        if x > ZERO:
-            return x
-        return safe_expm1(min(x, ZERO))  # alpha = 1
-    return x
+#: Activation names, as `prims_rnn.FUSABLE_ACTIVATIONS`, and their kernel codes:
+#: the activations are `fused.py`'s device functions (those `bias_activation`
+#: uses), with their constants (`_params`) in the computing dtype.
+ACTIVATIONS = {name: FUSED_CODES[name] for name in FUSABLE_ACTIVATIONS}
 
 
 @cuda.jit(device=True)
-def derivative(kind, x, y):
-    """d activation / dx at x, given y = activation(x) (the primitives' gradient rules)."""
-    if kind == 1:
-        return ONE - y * y
-    if kind == 2:
-        return y * (ONE - y)
-    if kind == 3:
-        if x > -_EDGE and x < _EDGE:
-            return _POINT_TWO
-        return ZERO
-    if kind == 4:
-        d = ONE + abs(x)
-        return ONE / (d * d)
-    if kind == 5:
-        return stable_sigmoid(x)
-    if kind == 6:
-        if x > ZERO:
-            return ONE
-        return ZERO
-    if kind == 7:
-        if x > ZERO:
-            return ONE
-        return y + ONE
-    return ONE
+def derivative(kind, z, y, p):
+    """d activation / dz at `z`, given `y = activation(z)`: the gradient rule
+    applied to an upstream gradient of exactly one."""
+    return activation_grad(kind, ONE, y, z, p)
 
 
 @kernel_factory
 def _forward_kernel(act, rec):
     @cuda.jit
-    def lstm_forward(out, x_part, sx, h_part, sh, bias, sb, c_prev, n, shape):
+    def lstm_forward(out, x_part, sx, h_part, sh, bias, sb, c_prev, n, shape, p):
         # z[k, j] = x_part + h_part + bias (broadcast: strides sx, sh, sb over shape
         # (4, batch, units)), for gate k and element j of the carry.
         for j in range(cuda.grid(1), n, cuda.gridsize(1)):
@@ -90,12 +41,12 @@ def _forward_kernel(act, rec):
             z1 = _gate(1, j, n, shape, x_part, sx, h_part, sh, bias, sb)
             z2 = _gate(2, j, n, shape, x_part, sx, h_part, sh, bias, sb)
             z3 = _gate(3, j, n, shape, x_part, sx, h_part, sh, bias, sb)
-            i = activate(rec, z0)
-            f = activate(rec, z1)
-            candidate = activate(act, z2)
-            o = activate(rec, z3)
+            i = activate(rec, z0, p)
+            f = activate(rec, z1, p)
+            candidate = activate(act, z2, p)
+            o = activate(rec, z3, p)
             c = f * c_prev[j] + i * candidate
-            out[j] = o * activate(act, c)
+            out[j] = o * activate(act, c, p)
             out[n + j] = c
     return lstm_forward
 
@@ -110,24 +61,25 @@ def _gate(k, j, n, shape, x_part, sx, h_part, sh, bias, sb):
 @kernel_factory
 def _backward_kernel(act, rec):
     @cuda.jit
-    def lstm_backward(gz, gc_prev, g, out, x_part, sx, h_part, sh, bias, sb, c_prev, n, shape):
+    def lstm_backward(gz, gc_prev, g, out, x_part, sx, h_part, sh, bias, sb, c_prev, n, shape,
+                      p):
         for j in range(cuda.grid(1), n, cuda.gridsize(1)):
             z0 = _gate(0, j, n, shape, x_part, sx, h_part, sh, bias, sb)
             z1 = _gate(1, j, n, shape, x_part, sx, h_part, sh, bias, sb)
             z2 = _gate(2, j, n, shape, x_part, sx, h_part, sh, bias, sb)
             z3 = _gate(3, j, n, shape, x_part, sx, h_part, sh, bias, sb)
-            i = activate(rec, z0)
-            f = activate(rec, z1)
-            candidate = activate(act, z2)
-            o = activate(rec, z3)
+            i = activate(rec, z0, p)
+            f = activate(rec, z1, p)
+            candidate = activate(act, z2, p)
+            o = activate(rec, z3, p)
             c = out[n + j]
-            act_c = activate(act, c)
+            act_c = activate(act, c, p)
             g_h = g[j]
-            g_c = g[n + j] + g_h * o * derivative(act, c, act_c)
-            gz[j] = g_c * candidate * derivative(rec, z0, i)
-            gz[n + j] = g_c * c_prev[j] * derivative(rec, z1, f)
-            gz[2 * n + j] = g_c * i * derivative(act, z2, candidate)
-            gz[3 * n + j] = g_h * act_c * derivative(rec, z3, o)
+            g_c = g[n + j] + g_h * o * derivative(act, c, act_c, p)
+            gz[j] = g_c * candidate * derivative(rec, z0, i, p)
+            gz[n + j] = g_c * c_prev[j] * derivative(rec, z1, f, p)
+            gz[2 * n + j] = g_c * i * derivative(act, z2, candidate, p)
+            gz[3 * n + j] = g_h * act_c * derivative(rec, z3, o, p)
             gc_prev[j] = g_c * f
     return lstm_backward
 
@@ -149,7 +101,7 @@ def lstm_forward(x_part, h_part, bias, c_prev, activation, recurrent_activation)
         args, shape = _gate_operands((x_part, h_part, bias), c_prev)
         blocks, threads = grid_1d(n)
         run(_forward_kernel(ACTIVATIONS[activation], ACTIVATIONS[recurrent_activation]),
-            blocks, threads, out.data, *args, c_prev.data, n, shape)
+            blocks, threads, out.data, *args, c_prev.data, n, shape, _params(c_prev.dtype))
     return out
 
 
@@ -162,5 +114,6 @@ def lstm_backward(g, out, x_part, h_part, bias, c_prev, activation, recurrent_ac
         args, shape = _gate_operands((x_part, h_part, bias), c_prev)
         blocks, threads = grid_1d(n)
         run(_backward_kernel(ACTIVATIONS[activation], ACTIVATIONS[recurrent_activation]),
-            blocks, threads, gz.data, gc.data, g.data, out.data, *args, c_prev.data, n, shape)
+            blocks, threads, gz.data, gc.data, g.data, out.data, *args, c_prev.data, n, shape,
+            _params(g.dtype))
     return gz, gc
