@@ -72,16 +72,49 @@ def conv_output_length(input_length, filter_size, padding, stride, dilation=1):
     """
     if input_length is None:
         return None
+    _check_padding_name(padding, ('same', 'valid', 'causal', 'full'), 'conv_output_length')
     dilated = filter_size + (filter_size - 1) * (dilation - 1)
     if padding in ('same', 'causal'):
         length = input_length
     elif padding == 'valid':
         length = input_length - dilated + 1
-    elif padding == 'full':
+    else:  # 'full'
         length = input_length + dilated - 1
-    else:
-        raise ValueError('Unknown padding %r.' % (padding,))
     return (length + stride - 1) // stride
+
+
+def conv_input_length(output_length, filter_size, padding, stride):
+    """Input length of a convolution along one axis, given its output length
+    (None if unknown): the inverse of `conv_output_length` for stride 1, and
+    the shortest input that gives `output_length` positions otherwise.
+
+    A convolution reads `(output_length - 1) * stride + filter_size` padded
+    positions; 'same' pads `filter_size // 2` on each side, 'full'
+    `filter_size - 1` on each side, 'valid' none.
+
+    # Raises
+        PaddingError: for a padding other than 'same', 'valid' or 'full'.
+    """
+    if output_length is None:
+        return None
+    _check_padding_name(padding, ('same', 'valid', 'full'), 'conv_input_length')
+    pad_each_side = {'same': filter_size // 2, 'valid': 0, 'full': filter_size - 1}[padding]
+    return (output_length - 1) * stride + filter_size - 2 * pad_each_side
+
+
+class PaddingError(ValueError, AssertionError):
+    """An unknown padding name given to the conv_utils shape arithmetic.
+
+    A ValueError, as refkeras raises for bad arguments, and also an
+    AssertionError, which is what Keras 2.2.4's `conv_output_length` and
+    `conv_input_length` raise (code written for Keras may catch that).
+    """
+
+
+def _check_padding_name(padding, allowed, function):
+    if padding not in allowed:
+        raise PaddingError('%s: `padding` must be one of %s; received %r.'
+                           % (function, ', '.join(repr(a) for a in allowed), padding))
 
 
 def deconv_length(dim_size, stride_size, kernel_size, padding, output_padding, dilation=1):
@@ -94,6 +127,7 @@ def deconv_length(dim_size, stride_size, kernel_size, padding, output_padding, d
     if dim_size is None:
         return None
     kernel_size = kernel_size + (kernel_size - 1) * (dilation - 1)
+    _check_padding_name(padding, ('same', 'valid', 'full'), 'deconv_length')
     if output_padding is None:
         if padding == 'valid':
             return dim_size * stride_size + max(kernel_size - stride_size, 0)
@@ -101,7 +135,6 @@ def deconv_length(dim_size, stride_size, kernel_size, padding, output_padding, d
             return dim_size * stride_size - (stride_size + kernel_size - 2)
         if padding == 'same':
             return dim_size * stride_size
-        raise ValueError('Unknown padding %r.' % (padding,))
     pad = {'same': kernel_size // 2, 'valid': 0, 'full': kernel_size - 1}[padding]
     return (dim_size - 1) * stride_size + kernel_size - 2 * pad + output_padding
 
