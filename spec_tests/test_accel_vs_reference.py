@@ -337,7 +337,7 @@ UNARY = {
     'negative': ((-4, 4), exact, 0),
     'abs': ((-4, 4), exact, 0),
     'square': ((-4, 4), exact, 0),          # g * 2 * x: exact products
-    'sqrt': ((2 ** -6, 16), exact, 0),         # sqrt is correctly rounded on both sides
+    'sqrt': ((-4, 16), exact, 0),           # correctly rounded on both sides; 0 below 0
     'exp': ((-10, 10), ulps(6), 0),         # expf: CUDA 2 ulp, NumPy <= 4; grad g * out
     'log': ((2 ** -6, 100), ulps(6), 0),      # logf: CUDA 1 ulp, NumPy <= 4; grad g / x
     'sin': ((-10, 10), ulps(6), 7),         # sinf/cosf: CUDA 2 ulp, NumPy <= 4 (+1 product)

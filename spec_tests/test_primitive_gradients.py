@@ -217,8 +217,13 @@ def softmax_lane(values):
 
 
 def relu_scalar(v, alpha=0.0, max_value=None, threshold=0.0):
-    out = v if v > threshold else alpha * (v - threshold)
-    return out if max_value is None else builtins.min(out, max_value)
+    # Keras 2.2.4: below the threshold the leaky part; above it x, clipped to
+    # [0, max_value] when a max_value is given (0 between a negative threshold and 0).
+    if v <= threshold:
+        return alpha * (v - threshold)
+    if max_value is None:
+        return v
+    return builtins.min(builtins.max(v, 0.0), max_value)
 
 
 def index_oracle(x, key=None):

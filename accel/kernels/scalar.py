@@ -307,6 +307,9 @@ def square(x, p):
 
 @cuda.jit(device=True)
 def sqrt(x, p):
+    # clipped at 0, as the reference (Keras's K.sqrt)
+    if x < 0:
+        return ZERO
     return safe_sqrt(x)
 
 
@@ -366,13 +369,15 @@ def relu_plain(x, p):
 @cuda.jit(device=True)
 def relu_general(x, p):
     # p = (alpha, threshold, max_value, has_max_value)
-    if x > p[1]:
-        y = x
-    else:
-        y = p[0] * (x - p[1])
-    if p[3] != 0 and y > p[2]:
-        y = p[2]
-    return y
+    # above the threshold x, clipped to [0, max_value] when there is one
+    if x <= p[1]:
+        return p[0] * (x - p[1])
+    if p[3] != 0:
+        if x > p[2]:
+            return p[2]
+        if x < 0:
+            return ZERO
+    return x
 
 
 @cuda.jit(device=True)
@@ -427,7 +432,10 @@ def square_grad(g, x, p):
 
 @cuda.jit(device=True)
 def sqrt_grad(g, out, p):
-    return g / (TWO * out)
+    # 0 where the input was clipped (out == 0), as the reference
+    if out > 0:
+        return g / (TWO * out)
+    return ZERO
 
 
 @cuda.jit(device=True)
@@ -512,11 +520,11 @@ def minimum_grad_b(g, a, b, p):
 @cuda.jit(device=True)
 def relu_grad(g, x, p):
     # p = (alpha, threshold, max_value, has_max_value)
-    if p[3] != 0 and x >= p[2]:
+    if x <= p[1]:
+        return g * p[0]
+    if p[3] != 0 and (x >= p[2] or x < 0):
         return ZERO
-    if x > p[1]:
-        return g
-    return g * p[0]
+    return g
 
 
 @cuda.jit(device=True)

@@ -132,13 +132,17 @@ def _square_grad(g, out, x):
 
 @primitive()
 def sqrt(x):
-    """Square root."""
-    return np.sqrt(x)
+    """Square root of `x` clipped at 0 (as Keras 2.2.4's backends: negative
+    inputs give 0, not NaN)."""
+    return np.sqrt(np.maximum(x, 0))
 
 
 @sqrt.defgrad
 def _sqrt_grad(g, out, x):
-    return (g / (2 * out),)
+    # d sqrt(x) = 1 / (2 sqrt(x)) where x > 0; 0 where the input was clipped
+    # (out is 0 exactly there; at x = 0 itself this also gives 0 rather than inf).
+    with np.errstate(divide='ignore', invalid='ignore'):
+        return (np.where(out > 0, g / (2 * out), 0).astype(np.result_type(g, out), copy=False),)
 
 
 @primitive()

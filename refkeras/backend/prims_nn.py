@@ -17,17 +17,19 @@ from refkeras.backend.registry import primitive
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit, as Keras 2.2.4's `K.relu`.
 
-    `max_value` for `x >= max_value`, `x` for `threshold < x < max_value`,
-    `alpha * (x - threshold)` otherwise.
+    `alpha * (x - threshold)` for `x <= threshold`; above the threshold `x`,
+    or, when `max_value` is given, `x` clipped to `[0, max_value]` (so with a
+    negative threshold and a `max_value`, inputs between the threshold and 0
+    give 0, as Keras's backends compute it).
     """
     x = np.asarray(x)
     if alpha == 0.0 and threshold == 0.0:
         out = np.maximum(x, 0)
-    else:
-        out = np.where(x > threshold, x, alpha * (x - threshold)).astype(x.dtype, copy=False)
-    if max_value is not None:
-        out = np.minimum(out, np.asarray(max_value, dtype=x.dtype))
-    return out
+        if max_value is not None:
+            out = np.minimum(out, np.asarray(max_value, dtype=x.dtype))
+        return out
+    above = x if max_value is None else np.clip(x, 0, np.asarray(max_value, dtype=x.dtype))
+    return np.where(x > threshold, above, alpha * (x - threshold)).astype(x.dtype, copy=False)
 
 
 @relu.defgrad
@@ -35,9 +37,10 @@ def _relu_grad(g, out, x, alpha=0.0, max_value=None, threshold=0.0):
     x = np.asarray(x)
     if alpha == 0.0 and max_value is None and threshold == 0.0:
         return (g * (x > 0),)  # the common case, kept cheap: it runs at every layer
-    slope = np.where(x > threshold, 1.0, alpha).astype(g.dtype)
+    slope_above = 1.0
     if max_value is not None:
-        slope = np.where(x >= max_value, 0.0, slope).astype(g.dtype)
+        slope_above = np.where((x < 0) | (x >= max_value), 0.0, 1.0)
+    slope = np.where(x > threshold, slope_above, alpha).astype(g.dtype)
     return (g * slope,)
 
 
