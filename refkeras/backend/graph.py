@@ -16,7 +16,7 @@ import contextlib
 
 import numpy as np
 
-from refkeras.backend.tensors import SymbolicTensor, any_symbolic
+from refkeras.backend.tensors import SymbolicTensor, Traced, any_symbolic
 
 LEARNING_PHASE = SymbolicTensor((), dtype='uint8', name='keras_learning_phase')
 _PHASE = {'running': [], 'fixed': None}
@@ -248,6 +248,33 @@ def evaluate(outputs, feed, phase=0, order=None, return_masks=False, feed_masks=
     # Returns
         The list of output values (and the list of masks if asked).
     """
+    from refkeras.backend.tape import GradientTape, active_tape
+    try:
+        return _evaluate(outputs, feed, phase, order, return_masks, feed_masks)
+    except GradientsNeedRecordingError:
+        if active_tape() is not None:
+            raise
+    # A node asked `K.gradients` for the gradient of values computed along the
+    # way (a Lambda layer of Keras's example `mnist_swwae.py`), and no tape
+    # records this evaluation: run it again from the start, recording every
+    # primitive that depends on a variable. (What the nodes before the failing
+    # one changed, e.g. a stateful RNN's states, was changed once already.)
+    with GradientTape(watch=None, persistent=True):
+        result = _evaluate(outputs, feed, phase, order, return_masks, feed_masks)
+    return _untraced(result)
+
+
+class GradientsNeedRecordingError(ValueError):
+    """`K.gradients` was asked about a concrete computation nobody recorded."""
+
+
+def _untraced(value):
+    if isinstance(value, (list, tuple)):
+        return type(value)(_untraced(v) for v in value)
+    return value.value if isinstance(value, Traced) else value
+
+
+def _evaluate(outputs, feed, phase, order, return_masks, feed_masks):
     cache = {}
     for i, (t, v) in enumerate(feed):
         cache[id(t)] = (v, feed_masks[i] if feed_masks else None)

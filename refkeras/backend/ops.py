@@ -1077,12 +1077,20 @@ def function(inputs, outputs, updates=None, **kwargs):
 
 
 class _GradientNode(object):
-    """Symbolic `K.gradients`: evaluates the loss's graph under a tape when run."""
+    """Symbolic `K.gradients`: evaluates the loss's graph under a tape when run.
+
+    Sources may be variables, placeholders or intermediate symbolic tensors.
+    An intermediate source is computed first, then fed to the loss's graph as
+    a watched value, so its gradient is that of the loss through it (as
+    TensorFlow's `tf.gradients`).
+    """
 
     def __init__(self, loss, wrt):
         self.loss = loss
         self.wrt = list(wrt)
-        leaves, stack, seen = [], [loss], set()
+        self.intermediate = [w for w in self.wrt
+                             if isinstance(w, SymbolicTensor) and w.node is not None]
+        leaves, stack, seen = [], [loss] + self.intermediate, set()
         while stack:
             t = stack.pop()
             if id(t) in seen:
@@ -1092,25 +1100,24 @@ class _GradientNode(object):
                 leaves.append(t)
             else:
                 stack.extend(t.node.inputs)
-        for w in self.wrt:
-            if isinstance(w, SymbolicTensor) and w.node is not None:
-                raise ValueError('K.gradients supports variables and input placeholders as '
-                                 'sources; %r is an intermediate tensor.' % w.name)
         self.inputs = leaves
         self.outputs = [SymbolicTensor(int_shape(w), value_dtype(w), name='gradients:%d' % i,
                                        node=self, index=i) for i, w in enumerate(self.wrt)]
 
     def run(self, values, masks):
+        phase = learning_phase_value()
+        plain = [(t, v) for t, v in zip(self.inputs, values) if t is not LEARNING_PHASE]
+        computed = graph_module.evaluate(self.intermediate, plain, phase) \
+            if self.intermediate else []
         with GradientTape([w for w in self.wrt if isinstance(w, Variable)]) as tape:
             feed = []
-            for t, v in zip(self.inputs, values):
-                if t is LEARNING_PHASE:
-                    continue
+            for t, v in plain:
                 # (`any` is K.any in this module: the builtin is meant here)
                 watched = builtins.any(t is w for w in self.wrt)
                 feed.append((t, Traced(value_of(v), tape) if watched else v))
+            feed += [(t, Traced(value_of(v), tape)) for t, v in zip(self.intermediate, computed)]
             traced = dict((id(t), v) for t, v in feed)
-            loss = graph_module.evaluate([self.loss], feed, learning_phase_value())[0]
+            loss = graph_module.evaluate([self.loss], feed, phase)[0]
         sources = [traced[id(w)] if isinstance(w, SymbolicTensor) else w for w in self.wrt]
         loss_sum = loss if np.ndim(value_of(loss)) == 0 else None
         if loss_sum is None:
@@ -1130,18 +1137,37 @@ def gradients(loss, variables):
 
     # Arguments
         loss: a symbolic tensor (the gradients are then symbolic, for
-            `K.function`), or a value computed under an open `GradientTape`.
-        variables: list of `Variable`s (or input placeholders, symbolically).
+            `K.function`), or a value computed while a `GradientTape`
+            records (in a layer's `call` during `fit`, `predict`, ...).
+        variables: list of `Variable`s, input placeholders or intermediate
+            symbolic tensors (symbolically), or concrete values the
+            recorded computation went through.
+
+    # Returns
+        A list of gradients, one per element of `variables`. Called while a
+        computation runs, they are constants for the rest of it: refkeras
+        computes no second derivatives.
+
+    # Raises
+        GradientsNeedRecordingError: for a concrete `loss` nobody recorded.
+            A model or `K.function` evaluating its graph catches it and runs
+            the graph again under a recording tape.
     """
+    if not isinstance(variables, (list, tuple)):
+        variables = [variables]
     if isinstance(loss, SymbolicTensor):
         return list(_GradientNode(loss, variables).outputs)
     tape = active_tape()
-    if tape is None or not isinstance(loss, Traced):
-        raise ValueError('K.gradients on a concrete value needs it to be computed under an '
-                         'open GradientTape; build the loss symbolically or open a tape.')
+    if tape is None or not isinstance(loss, Traced) or loss.tape is not tape:
+        raise graph_module.GradientsNeedRecordingError(
+            'K.gradients was given a concrete loss that no GradientTape recorded (the value '
+            'of a computation run eagerly). Build the loss symbolically, or compute it under '
+            'an open GradientTape watching what it depends on.')
     if np.ndim(loss.value) != 0:
-        loss = sum(loss)
-    return tape.gradient(loss, variables)
+        with tape:
+            loss = sum(loss)
+    grads = tape.gradient_keeping_records(loss, list(variables))
+    return [g.value if isinstance(g, Traced) else g for g in grads]
 
 
 def print_tensor(x, message=''):

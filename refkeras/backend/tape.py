@@ -138,12 +138,33 @@ class GradientTape(object):
             raise RuntimeError('A non-persistent GradientTape can only compute one set of '
                                'gradients; create it with persistent=True to call gradient '
                                'again.')
+        out = self.gradient_keeping_records(target, sources)
+        if not self.persistent:
+            self.used = True
+            self.records = []  # also breaks the tape <-> traced values reference cycle
+            self._producers = {}
+        return out
+
+    def gradient_keeping_records(self, target, sources):
+        """As `gradient`, but the tape stays usable, persistent or not.
+
+        `K.gradients` uses it for a gradient asked for in the middle of a
+        computation that is itself being differentiated (a layer that calls
+        `K.gradients` in its `call`, while `fit` records the step): the step's
+        own gradient is computed afterwards from the same records. The
+        gradients returned are plain arrays, constants for the rest of the
+        computation (no second derivatives).
+        """
         if not isinstance(target, Traced) or target.tape is not self:
             return [_filled_like(s, 0) for s in sources]
         grads = {id(target): _filled_like(target, 1)}
         table = _IMPLEMENTATION['table']
+        # A source may itself be a recorded value (an intermediate result):
+        # its gradient is kept when the walk passes the primitive producing it.
+        wanted = {id(s) for s in sources}
         for rec in reversed(self.records):
-            g = grads.pop(id(rec.output), None)
+            key = id(rec.output)
+            g = grads.get(key) if key in wanted else grads.pop(key, None)
             if g is None:
                 continue
             impl = rec.prim if table is None else table[rec.prim.name]
@@ -159,10 +180,6 @@ class GradientTape(object):
                     grads[key] = grads[key] + gx
                 else:
                     grads[key] = gx
-        if not self.persistent:
-            self.used = True
-            self.records = []  # also breaks the tape <-> traced values reference cycle
-            self._producers = {}
         out = []
         for s in sources:
             g = grads.get(id(s))
