@@ -503,6 +503,19 @@ def _cumsum_grad(g, out, x, axis=0):
     return (R.cumsum(g, axis, g.dtype, reverse=True),)
 
 
+@accel_primitive('cumprod')
+def cumprod(x, axis=0):
+    """Cumulative product along `axis` (sequential, as NumPy)."""
+    x = device(x, 'cumprod')
+    return R.cumprod(x, axis, forward_dtype('cumprod', x, axis=axis))
+
+
+@cumprod.defgrad
+def _cumprod_grad(g, out, x, axis=0):
+    x = device(x, 'cumprod')
+    return (R.cumprod_grad(x, g, axis),)
+
+
 def _arg(name, want_max):
     def forward(x, axis=-1):
         x = device(x, name)

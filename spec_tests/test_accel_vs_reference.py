@@ -588,6 +588,31 @@ def check_cumsum(name, data):
     run(name, [x], {'axis': axis}, fwd, grad_tol, g)
 
 
+@case('cumprod')
+def check_cumprod(name, data):
+    """Prefix k is a product of k + 1 factors: each side within k eps/2 relatively,
+    so they differ by <= (n + 1) eps |out| for a lane of n. The gradient sums n
+    terms, each a product of up to n factors and g: (2n + 1) eps times the same
+    rule run on |g| and |x| in float64 (the magnitudes of those terms). Exact
+    zeros are drawn on purpose (neither side may divide by x)."""
+    shape = data.draw(shapes(min_dims=1, max_side=5))
+    x = draw_array(data, shape, np.float32, 0.5, 2.0)
+    x = np.where(data.draw(hnp.arrays(np.bool_, shape)), -x, x).astype(np.float32)
+    if data.draw(st.booleans()):
+        x.reshape(-1)[data.draw(st.integers(0, x.size - 1))] = 0.0
+    axis = data.draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)))
+    n = x.size if axis is None else x.shape[axis]
+    eps = eps_of(np.float32)
+    fwd = lambda want: (n + 1) * eps * np.abs(want.astype(np.float64)) + TINY  # noqa: E731
+    g = draw_upstream(data, np.shape(np.cumprod(x, axis=axis)), np.float32)
+
+    def grad_tol(i, g, out, inputs):
+        magnitudes = REGISTRY['cumprod'].grad(np.abs(g).astype(np.float64), None,
+                                              np.abs(x).astype(np.float64), axis=axis)[0]
+        return (2 * n + 1) * eps * magnitudes + TINY
+    run(name, [x], {'axis': axis}, fwd, grad_tol, g)
+
+
 # --- softmax --------------------------------------------------------------------
 
 @case('softmax')

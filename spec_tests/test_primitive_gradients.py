@@ -41,6 +41,7 @@ import builtins
 import collections
 import itertools
 import math
+import operator
 
 import numpy as np
 import pytest
@@ -305,6 +306,12 @@ def cumsum_oracle(x, axis=0):
     return along_axis(lambda v: list(itertools.accumulate(v)), x, axis)
 
 
+def cumprod_oracle(x, axis=0):
+    if axis is None:
+        return np.array(list(itertools.accumulate(np.ravel(x).tolist(), operator.mul)))
+    return along_axis(lambda v: list(itertools.accumulate(v, operator.mul)), x, axis)
+
+
 def cast_oracle(x, dtype=None):
     return elementwise(lambda v: float(np.dtype(dtype).type(v)))(x)
 
@@ -447,6 +454,16 @@ def pad_example(draw):
     widths = tuple((draw(st.integers(0, 2)), draw(st.integers(0, 2))) for _ in shape)
     return Example([draw(arrays(shape, smooth()))], [True],
                    {'pad_width': widths, 'constant': draw(smooth(-2, 2))})
+
+
+@st.composite
+def cumprod_example(draw):
+    # Exact zeros drawn on purpose (the rule must not divide by x); axis=None
+    # scans the flattened array.
+    shape = draw(shapes(min_dims=1))
+    values = st.one_of(st.sampled_from([0.0, 1.0, -1.0]), smooth(-1.5, 1.5))
+    axis = draw(st.one_of(st.none(), st.integers(-len(shape), len(shape) - 1)))
+    return Example([draw(arrays(shape, values))], [True], {'axis': axis})
 
 
 @st.composite
@@ -725,6 +742,7 @@ CASES_WITH_GRADIENT = {
                  reduced(math.prod)),
     'logsumexp': Case(reduction(smooth(-5, 5)), reduced(lse)),
     'cumsum': Case(cumsum_example(), cumsum_oracle),
+    'cumprod': Case(cumprod_example(), cumprod_oracle),
     'relu': Case(relu_example(), elementwise(relu_scalar)),
     'elu': Case(unary(off_zero(), attrs=None).flatmap(
         lambda ex: st.floats(0.1, 2.0).map(lambda a: ex._replace(attrs={'alpha': a}))),

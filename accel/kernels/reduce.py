@@ -498,6 +498,88 @@ def cumsum(x, axis, out_dtype, reverse=False):
 
 
 @cuda.jit
+def _cumprod_columns(out, x, outer, length, inner, one):
+    n = outer * inner
+    for j in range(cuda.grid(1), n, cuda.gridsize(1)):
+        i = j % inner
+        o = j // inner
+        base = o * length * inner + i
+        acc = one
+        for k in range(length):
+            acc = acc * x[base + k * inner]
+            out[base + k * inner] = acc
+
+
+def cumprod(x, axis, out_dtype):
+    """Cumulative product along `axis` (sequential per line, as NumPy).
+
+    `axis=None` scans the flattened array.
+    """
+    if axis is None:
+        x = x.reshape(-1)
+        axis = 0
+    (ax,) = normalize_axes(axis, x.ndim, 'cumprod')
+    out = arrays.empty(x.shape, out_dtype)
+    if x.size == 0:
+        return out
+    if x.dtype != out_dtype:
+        from accel.kernels.copy import cast
+        x = cast(x, out_dtype)
+    length = x.shape[ax]
+    outer = int(np.prod(x.shape[:ax], dtype=np.int64))
+    inner = int(np.prod(x.shape[ax + 1:], dtype=np.int64))
+    blocks, threads = grid_1d(outer * inner)
+    run(_cumprod_columns, blocks, threads, out.data, x.data, outer, length, inner,
+        out.dtype.type(1))
+    return out
+
+
+@cuda.jit
+def _cumprod_grad_columns(out, x, g, outer, length, inner, zero, one):
+    # out[r] = sum_{j >= r} g[j] * prod(x[:r]) * prod(x[r+1 : j+1]): the product
+    # of out[j]'s factors without x[r], never dividing by x[r] (zeros allowed).
+    n = outer * inner
+    for t in range(cuda.grid(1), n, cuda.gridsize(1)):
+        i = t % inner
+        o = t // inner
+        base = o * length * inner + i
+        before = one
+        for r in range(length):
+            acc = zero
+            partial = one
+            for j in range(r, length):
+                if j > r:
+                    partial = partial * x[base + j * inner]
+                acc += g[base + j * inner] * partial
+            out[base + r * inner] = before * acc
+            before = before * x[base + r * inner]
+
+
+def cumprod_grad(x, g, axis):
+    """Gradient of `cumprod(x, axis)` for the upstream gradient `g` (x's shape)."""
+    shape = x.shape
+    if axis is None:
+        x, g, axis = x.reshape(-1), g.reshape(-1), 0
+    (ax,) = normalize_axes(axis, x.ndim, 'cumprod')
+    out_dtype = np.result_type(x.dtype, g.dtype)
+    result = arrays.empty(x.shape, out_dtype)
+    if x.size == 0:
+        return result.reshape(shape)
+    from accel.kernels.copy import cast
+    if x.dtype != out_dtype:
+        x = cast(x, out_dtype)
+    if g.dtype != out_dtype:
+        g = cast(g, out_dtype)
+    length = x.shape[ax]
+    outer = int(np.prod(x.shape[:ax], dtype=np.int64))
+    inner = int(np.prod(x.shape[ax + 1:], dtype=np.int64))
+    blocks, threads = grid_1d(outer * inner)
+    run(_cumprod_grad_columns, blocks, threads, result.data, x.data, g.data, outer, length,
+        inner, out_dtype.type(0), out_dtype.type(1))
+    return result.reshape(shape)
+
+
+@cuda.jit
 def _prod_grad_columns(out, x, g, outer, length, inner, one):
     # out[r] = (prod_{k<r} x[k] * prod_{k>r} x[k]) * g, without dividing by x.
     n = outer * inner
@@ -547,4 +629,4 @@ def prod_grad(x, g, axes):
 
 
 __all__ = ['reduce', 'normalize_axes', 'reduced_shape', 'canonical', 'arg_extremum', 'cumsum',
-           'prod_grad']
+           'cumprod', 'cumprod_grad', 'prod_grad']

@@ -670,6 +670,12 @@ def cumsum(x, axis=0):
 
 
 @symbolic_aware
+def cumprod(x, axis=0):
+    """Cumulative product of the values along `axis`."""
+    return apply(A.cumprod, _t(x), axis=axis)
+
+
+@symbolic_aware
 def var(x, axis=None, keepdims=False):
     """Variance over `axis` (population variance, as TensorFlow)."""
     centred = subtract(x, mean(x, axis=axis, keepdims=True))

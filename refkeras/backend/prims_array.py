@@ -278,6 +278,34 @@ def _cumsum_grad(g, out, x, axis=0):
     return (np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis),)
 
 
+@primitive()
+def cumprod(x, axis=0):
+    """Cumulative product along `axis` (`axis=None`: of the flattened array)."""
+    return np.cumprod(x, axis=axis)
+
+
+@cumprod.defgrad
+def _cumprod_grad(g, out, x, axis=0):
+    # out[j] = x[0] * ... * x[j], so d out[j] / d x[i] (i <= j) is that product
+    # without its factor x[i]: prod(x[:i]) * prod(x[i+1 : j+1]). Summing over j
+    # without dividing by x[i] keeps the rule exact where x has zeros.
+    x = np.asarray(x)
+    flat = axis is None
+    xs = x.reshape(-1) if flat else np.moveaxis(x, axis, -1)
+    gs = g.reshape(-1) if flat else np.moveaxis(g, axis, -1)
+    dtype = np.result_type(g, x)
+    grad = np.zeros(xs.shape, dtype)
+    n = xs.shape[-1]
+    for i in range(n):
+        before = np.prod(xs[..., :i], axis=-1)
+        after = np.cumprod(xs[..., i + 1:], axis=-1)            # for j = i+1 .. n-1
+        after = np.concatenate([np.ones(xs.shape[:-1] + (1,), dtype), after], axis=-1)
+        grad[..., i] = before * np.sum(gs[..., i:] * after, axis=-1)
+    if flat:
+        return (grad.reshape(x.shape),)
+    return (np.moveaxis(grad, -1, axis),)
+
+
 argmax = primitive('argmax', differentiable=False)(
     lambda x, axis=-1: np.argmax(x, axis=axis))
 argmax.__doc__ = 'Index of the maximum along `axis` (no gradient).'
