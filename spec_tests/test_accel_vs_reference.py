@@ -613,6 +613,31 @@ def check_cumprod(name, data):
     run(name, [x], {'axis': axis}, fwd, grad_tol, g)
 
 
+@case('ctc_loss')
+def check_ctc_loss(name, data):
+    """Both sides run the same float64 recursions (logaddexp from exp and log1p,
+    within a few float64 ulps of each other, over at most T * S steps) and round
+    the result to float32 once: within one float32 rounding of each other
+    (eps |value|), plus a float64 margin far below it. Labels that do not fit
+    their time steps give inf (and a zero gradient) on both sides."""
+    batch, classes = data.draw(st.integers(1, 3)), data.draw(st.integers(2, 5))
+    steps, max_labels = data.draw(st.integers(1, 6)), data.draw(st.integers(0, 3))
+    labels = data.draw(hnp.arrays(np.int32, (batch, max_labels),
+                                  elements=st.integers(0, classes - 2)))
+    label_length = data.draw(hnp.arrays(np.int32, (batch,), elements=st.integers(0, max_labels)))
+    input_length = data.draw(hnp.arrays(np.int32, (batch,), elements=st.integers(0, steps)))
+    logits = draw_array(data, (batch, steps, classes), np.float32, -4, 4)
+    log_probs = (logits - np.log(np.exp(logits.astype(np.float64)).sum(-1, keepdims=True))
+                 ).astype(np.float32)
+    eps = eps_of(np.float32)
+    close = lambda want: eps * np.abs(want.astype(np.float64)) + 1e-12  # noqa: E731
+    g = draw_upstream(data, (batch,), np.float32)
+    run(name, [log_probs, labels, input_length, label_length], {}, close,
+        lambda i, g, out, inputs: eps * np.abs(REGISTRY[name].grad(
+            g.astype(np.float64), out.astype(np.float64), log_probs.astype(np.float64),
+            labels, input_length, label_length)[0]) + 1e-12, g)
+
+
 # --- softmax --------------------------------------------------------------------
 
 @case('softmax')

@@ -50,6 +50,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import refkeras.backend as K  # registers every primitive
+from ctc_oracle import ctc_loss_by_enumeration
 from refkeras.backend import prims_nn
 from refkeras.backend.registry import REGISTRY
 from refkeras.backend.tape import GradientTape, apply
@@ -467,6 +468,32 @@ def cumprod_example(draw):
 
 
 @st.composite
+def ctc_example(draw):
+    # Every sample's label fits in its time steps (L labels plus one blank
+    # between each repeated pair), so every loss is finite; the positions past
+    # a label's length hold -1, which the primitive must ignore.
+    batch, classes = draw(st.integers(1, 2)), draw(st.integers(2, 3))
+    max_labels = draw(st.integers(0, 2))
+    labels = np.full((batch, max_labels), -1, dtype=np.int64)
+    label_length = np.zeros(batch, dtype=np.int64)
+    needed = []
+    for b in range(batch):
+        label = draw(st.lists(st.integers(0, classes - 2), max_size=max_labels))
+        labels[b, :len(label)] = label
+        label_length[b] = len(label)
+        needed.append(len(label) + sum(1 for u, v in zip(label, label[1:]) if u == v))
+    steps = draw(st.integers(builtins.max(needed + [1]), 4))
+    input_length = np.array([draw(st.integers(n, steps)) for n in needed], dtype=np.int64)
+    log_probs = draw(arrays((batch, steps, classes), smooth(-3, 1)))
+    return Example([log_probs, labels, input_length, label_length], [True, False, False, False],
+                   {})
+
+
+def ctc_oracle(log_probs, labels, input_length, label_length):
+    return np.array(ctc_loss_by_enumeration(log_probs, labels, input_length, label_length))
+
+
+@st.composite
 def cumsum_example(draw):
     shape = draw(shapes(min_dims=1))
     return Example([draw(arrays(shape, smooth()))], [True],
@@ -743,6 +770,7 @@ CASES_WITH_GRADIENT = {
     'logsumexp': Case(reduction(smooth(-5, 5)), reduced(lse)),
     'cumsum': Case(cumsum_example(), cumsum_oracle),
     'cumprod': Case(cumprod_example(), cumprod_oracle),
+    'ctc_loss': Case(ctc_example(), ctc_oracle),
     'relu': Case(relu_example(), elementwise(relu_scalar)),
     'elu': Case(unary(off_zero(), attrs=None).flatmap(
         lambda ex: st.floats(0.1, 2.0).map(lambda a: ex._replace(attrs={'alpha': a}))),
