@@ -81,11 +81,29 @@ def variable(value, dtype=None, name=None, constraint=None):
     # Returns
         A `Variable`.
     """
+    if _is_scipy_sparse(value):
+        value = value.toarray()  # refkeras has no sparse tensors: stored densely
     value = value_of(value)
     if dtype is None:
         dtype = state.floatx()  # as Keras 2.2.4: also for integer values
     return Variable(value, dtype=dtype, name=name or 'variable_%d' % state.get_uid('variable'),
                     constraint=constraint)
+
+
+def _is_scipy_sparse(value):
+    # scipy.sparse matrices, recognised without importing SciPy
+    return type(value).__module__.startswith('scipy.sparse') and hasattr(value, 'toarray')
+
+
+def is_sparse(tensor):
+    """Whether `tensor` is a sparse tensor: always False in refkeras, which
+    keeps a scipy.sparse matrix given to `K.variable` as a dense array."""
+    return False
+
+
+def to_dense(tensor):
+    """`tensor` as a dense tensor (every refkeras tensor is dense already)."""
+    return tensor
 
 
 def constant(value, dtype=None, shape=None, name=None):

@@ -99,3 +99,77 @@ def print_summary(model, line_length=None, positions=None, print_fn=None):
     print_fn('Trainable params: {:,}'.format(trainable))
     print_fn('Non-trainable params: {:,}'.format(non_trainable))
     print_fn('_' * line_length)
+
+
+# --- weight conversions between backends and data formats ----------------------------
+
+#: The layers whose kernel `convert_all_kernels_in_model` flips (as Keras 2.2.4:
+#: separable and depthwise convolutions are left alone).
+CONVOLUTION_CLASSES = ('Conv1D', 'Conv2D', 'Conv3D', 'Conv2DTranspose')
+
+
+def convert_all_kernels_in_model(model):
+    """Flips the spatial axes of every convolution kernel of `model`.
+
+    Converts weights trained with Theano (whose convolutions flip the kernel)
+    for use with refkeras or TensorFlow (which do not), and back: see
+    `conv_utils.convert_kernel`. The layers converted are `model.layers` of
+    the classes in `CONVOLUTION_CLASSES`.
+
+    # Arguments
+        model: a `Model` (or `Sequential`).
+    """
+    from refkeras import backend as K
+    from refkeras.utils.conv_utils import convert_kernel
+    to_assign = [(layer.kernel, convert_kernel(K.get_value(layer.kernel)))
+                 for layer in model.layers if layer.__class__.__name__ in CONVOLUTION_CLASSES]
+    K.batch_set_value(to_assign)
+
+
+def convert_dense_weights_data_format(dense, previous_feature_map_shape,
+                                      target_data_format='channels_first'):
+    """Reorders the input rows of a Dense kernel that follows a `Flatten` of
+    a convolutional feature map, for a model built with the other data format.
+
+    Flattening a feature map of `channels` x `height` x `width` values lists
+    them in a different order in 'channels_first' than in 'channels_last'
+    layout; the Dense layer after it must see its weights in the same order.
+
+    # Arguments
+        dense: the `Dense` layer (its weights are replaced).
+        previous_feature_map_shape: the feature map's shape (3 integers)
+            before the `Flatten`, in the *target* layout: `(channels,
+            height, width)` for 'channels_first', `(height, width, channels)`
+            for 'channels_last'.
+        target_data_format: the layout the weights are converted to
+            ('channels_first' or 'channels_last'); they are taken to be in
+            the other one now.
+
+    # Raises
+        ValueError: for another `target_data_format`, a shape that is not 3
+            integers, or one whose size is not the kernel's number of rows
+            (the layer is then left unchanged).
+    """
+    if target_data_format not in ('channels_first', 'channels_last'):
+        raise ValueError('convert_dense_weights_data_format: `target_data_format` must be '
+                         '"channels_first" or "channels_last"; received %r.'
+                         % (target_data_format,))
+    shape = tuple(previous_feature_map_shape)
+    if len(shape) != 3 or not all(isinstance(n, (int, np.integer)) for n in shape):
+        raise ValueError('convert_dense_weights_data_format: `previous_feature_map_shape` must '
+                         'be 3 integers; received %r.' % (previous_feature_map_shape,))
+    weights = dense.get_weights()
+    kernel = weights[0]
+    if int(np.prod(shape)) != kernel.shape[0]:
+        raise ValueError('convert_dense_weights_data_format: layer %s has %d input rows, but '
+                         'a feature map of shape %s flattens to %d values.'
+                         % (dense.name, kernel.shape[0], shape, int(np.prod(shape))))
+    if target_data_format == 'channels_first':
+        channels, height, width = shape
+        current, to_target = (height, width, channels), (2, 0, 1)
+    else:
+        height, width, channels = shape
+        current, to_target = (channels, height, width), (1, 2, 0)
+    units = kernel.shape[1]
+    reordered = kernel.reshape(current + (units,)).transpose(to_target + (3,))
+    dense.set_weights([reordered.reshape(kernel.shape)] + weights[1:])
