@@ -34,9 +34,9 @@ NOT_APPLICABLE = [
     ('tests/keras/backend/backend_test.py::TestBackend::test_random_%s' % kind,
      'its second half evaluates one random tensor 200 times and expects a new draw at each '
      'K.eval: TensorFlow re-runs the graph node. refkeras executes eagerly (DESIGN.md, '
-     'invariant 4): K.random_* draws when called, and a draw inside a model or K.function is '
-     'redrawn at every call. The distribution checks of its first half pass; '
-     'spec_tests/test_backend_keras_parity.py checks the redraw per call')
+     'invariant 4): K.random_* draws when called, so a draw in a layer is redrawn at every '
+     'run of the model. The distribution checks of its first half pass; '
+     'spec_tests/test_backend_keras_parity.py checks the redraw per run')
     for kind in ('normal', 'uniform', 'binomial')
 ] + [
     ('tests/keras/activations_test.py::test_selu',
