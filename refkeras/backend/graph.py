@@ -98,7 +98,8 @@ def infer_output_shapes(fn, inputs_structure):
 
     Unknown (`None`) sizes are replaced by 2, then by 3; output sizes that differ
     between the two runs are unknown too (if either run fails, one run with 1
-    is tried). Runs in test phase, off any tape.
+    is tried, then 16 and 17, for windows larger than 3). Runs in test phase,
+    off any tape.
 
     # Returns
         (shapes, dtypes, is_sequence): lists of shapes and dtypes, and whether
@@ -125,7 +126,12 @@ def infer_output_shapes(fn, inputs_structure):
                 try:
                     first = second = run(1)
                 except Exception:
-                    raise error
+                    # A convolution or pooling window larger than the sizes
+                    # tried: larger unknown sizes.
+                    try:
+                        first, second = run(16), run(17)
+                    except Exception:
+                        raise error
     finally:
         tape_module._ACTIVE_TAPES.extend(saved_tapes)
     seq = isinstance(first, (list, tuple))

@@ -18,7 +18,7 @@ from refkeras.backend import prims_nn as N
 from refkeras.backend import state
 from refkeras.backend.graph import LEARNING_PHASE, symbolic_aware
 from refkeras.backend.tape import GradientTape, active_tape, apply
-from refkeras.backend.tensors import SymbolicTensor, Traced, Variable, backend_arrays
+from refkeras.backend.tensors import SymbolicTensor, Traced, Variable, any_symbolic, backend_arrays
 
 # --- conversion helpers -----------------------------------------------------
 
@@ -249,13 +249,63 @@ def count_params(x):
     return int(np.prod(int_shape(x)))
 
 
+def _shape_is_symbolic(shape):
+    """Whether a shape argument holds symbolic sizes (`(K.shape(x)[0], 2)`)."""
+    return isinstance(shape, SymbolicTensor) or (isinstance(shape, (list, tuple)) and
+                                                 builtins.any(isinstance(d, SymbolicTensor)
+                                                              for d in shape))
+
+
+def _host_value(x):
+    """A small concrete value (a size, a bound) as a NumPy array on the host."""
+    x = value_of(x)
+    return x if isinstance(x, np.ndarray) else np.asarray(backend_arrays().to_host(x))
+
+
+def _concrete_shape(shape):
+    """A shape argument whose sizes may be 0-d arrays (from `K.shape`), as ints."""
+    if isinstance(shape, (int, np.integer)):
+        return (int(shape),)
+    if isinstance(shape, (list, tuple)):
+        return tuple(int(d) if isinstance(d, (int, np.integer)) else int(_host_value(d))
+                     for d in shape)
+    return tuple(int(d) for d in _host_value(shape).ravel())
+
+
+def _sized_by(tensor, shape):
+    """`tensor` (symbolic, made from the shape argument `shape`) with the static
+    shape that argument gives: None for each symbolic size. (Shape inference
+    runs on stand-in zeros, which would make every symbolic size 0.)"""
+    if isinstance(shape, SymbolicTensor):
+        rank = int_shape(shape)[0] if int_shape(shape) else None
+        static = () if rank is None else (None,) * rank
+    else:
+        static = tuple(None if isinstance(d, SymbolicTensor) else int(d) for d in shape)
+    tensor.shape = tensor._keras_shape = static
+    return tensor
+
+
+@symbolic_aware
+def _filled_now(shape, fill_value, dtype):
+    return backend_arrays().full(_concrete_shape(shape), fill_value, dtype)
+
+
+def _filled(shape, fill_value, dtype):
+    return _sized_by(_filled_now(shape, fill_value, dtype), shape)
+
+
 def zeros(shape, dtype=None, name=None):
-    """A zero-filled variable."""
+    """A zero-filled variable; a symbolic tensor if `shape` has symbolic sizes
+    (as Keras, which then returns a tensor, a variable needing a known shape)."""
+    if _shape_is_symbolic(shape):
+        return _filled(shape, 0, dtype or state.floatx())
     return variable(np.zeros(shape, dtype=dtype or state.floatx()), dtype=dtype, name=name)
 
 
 def ones(shape, dtype=None, name=None):
-    """A one-filled variable."""
+    """A one-filled variable; a symbolic tensor if `shape` has symbolic sizes."""
+    if _shape_is_symbolic(shape):
+        return _filled(shape, 1, dtype or state.floatx())
     return variable(np.ones(shape, dtype=dtype or state.floatx()), dtype=dtype, name=name)
 
 
@@ -571,8 +621,18 @@ def repeat(x, n):
 
 
 def arange(start, stop=None, step=1, dtype='int32'):
-    """A range as an array."""
-    return np.arange(start, stop, step, dtype=dtype)
+    """A range as an array (also of symbolic bounds, e.g. `K.shape(x)[0]`)."""
+    if any_symbolic([start, stop, step]):
+        out = _arange_now(start, stop, step, dtype)
+        out.shape = out._keras_shape = (None,)
+        return out
+    return _arange_now(start, stop, step, dtype)
+
+
+@symbolic_aware
+def _arange_now(start, stop, step, dtype):
+    bounds = [None if b is None else _host_value(b).item() for b in (start, stop, step)]
+    return np.arange(bounds[0], bounds[1], bounds[2], dtype=dtype)
 
 
 @symbolic_aware
@@ -935,33 +995,42 @@ def bias_activation(x, bias, activation='linear', data_format=None):
 # contract says, and the FAQ's `np.random.seed(...)` recipe gives the same
 # initial weights on every backend; `K.variable` then copies them in once.
 
-def _draw(prim, **attrs):
+def _draw(prim, shape, **attrs):
+    if _shape_is_symbolic(shape):
+        # `K.random_normal((K.shape(x)[0], 2))`: drawn when the graph runs, anew at each run
+        return _sized_by(_symbolic_draw(prim, shape, **attrs), shape)
+    attrs['shape'] = _concrete_shape(shape)
     if _in_a_run():
         return apply(prim, **attrs)
     return prim.forward(**attrs)
 
 
+@symbolic_aware
+def _symbolic_draw(prim, shape, **attrs):
+    return _draw(prim, _concrete_shape(shape), **attrs)
+
+
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Uniform draws of `shape`."""
-    return _draw(N.random_uniform, shape=tuple(shape), minval=minval, maxval=maxval,
+    return _draw(N.random_uniform, shape, minval=minval, maxval=maxval,
                  dtype=dtype or state.floatx(), seed=seed)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal draws of `shape`."""
-    return _draw(N.random_normal, shape=tuple(shape), mean=mean, stddev=stddev,
+    return _draw(N.random_normal, shape, mean=mean, stddev=stddev,
                  dtype=dtype or state.floatx(), seed=seed)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal draws within two standard deviations."""
-    return _draw(N.truncated_normal, shape=tuple(shape), mean=mean, stddev=stddev,
+    return _draw(N.truncated_normal, shape, mean=mean, stddev=stddev,
                  dtype=dtype or state.floatx(), seed=seed)
 
 
 def random_binomial(shape, p=0.0, dtype=None, seed=None):
     """Bernoulli(p) draws of `shape`."""
-    return _draw(N.random_binomial, shape=tuple(shape), p=p, dtype=dtype or state.floatx(),
+    return _draw(N.random_binomial, shape, p=p, dtype=dtype or state.floatx(),
                  seed=seed)
 
 

@@ -29,7 +29,7 @@ from refkeras.backend.ops import (_t, add, argmax, cast, concatenate, cumsum, ex
                                   int_shape, less, log, logsumexp, max, multiply, not_equal,
                                   one_hot, reshape, slice_item, subtract, sum, value_of)
 from refkeras.backend.tape import apply
-from refkeras.backend.tensors import backend_arrays
+from refkeras.backend.tensors import any_symbolic, backend_arrays
 
 __all__ = ['ctc_label_dense_to_sparse', 'ctc_batch_cost', 'ctc_decode']
 
@@ -144,6 +144,12 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
     if len(int_shape(y_pred)) != 3:
         raise ValueError('ctc_decode: `y_pred` must be 3D (samples, time_steps, num_categories); '
                          'received shape %s.' % (int_shape(y_pred),))
+    if any_symbolic([y_pred, input_length]):
+        # Decoded when the graph runs; the decoded lengths are known only then.
+        outputs = _ctc_decode_outputs(y_pred, input_length, greedy, beam_width, top_paths)
+        for t in outputs[:-1]:
+            t.shape = t._keras_shape = (int_shape(y_pred)[0], None)
+        return outputs[:-1], outputs[-1]
     lengths = _lengths(input_length, 'input_length')
     if greedy:
         return _greedy_decode(y_pred, lengths)
@@ -156,6 +162,12 @@ def ctc_decode(y_pred, input_length, greedy=True, beam_width=100, top_paths=1):
     # best path (see `log_prob` above).
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return _beam_search_decode(shifted, _host(lengths), int(beam_width), int(top_paths))
+
+
+@symbolic_aware
+def _ctc_decode_outputs(y_pred, input_length, greedy, beam_width, top_paths):
+    decoded, log_prob = ctc_decode(y_pred, input_length, greedy, beam_width, top_paths)
+    return list(decoded) + [log_prob]
 
 
 def _greedy_decode(y_pred, lengths):
