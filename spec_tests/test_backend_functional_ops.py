@@ -151,6 +151,17 @@ def test_symbolic_K_gradients_accepts_an_intermediate_tensor_as_source():
     np.testing.assert_allclose(got, 2 * 3.0 * ROWS)
 
 
+def test_K_gradients_of_one_tensor_is_one_gradient_and_of_a_list_a_list():
+    x = K.placeholder((None, 3))
+    single = K.gradients(K.sum(x * x), x)
+    listed = K.gradients(K.sum(x * x), [x])
+    assert not isinstance(single, list) and isinstance(listed, list) and len(listed) == 1
+    f = K.function([x], [single, listed[0]])
+    a, b = f([ROWS])
+    np.testing.assert_allclose(a, 2 * ROWS)
+    np.testing.assert_allclose(b, 2 * ROWS)
+
+
 def test_K_gradients_of_an_unrecorded_concrete_value_says_what_to_do():
     w = K.variable(np.ones(3))
     with pytest.raises(GradientsNeedRecordingError, match='GradientTape'):

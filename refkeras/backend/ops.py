@@ -1237,9 +1237,11 @@ def gradients(loss, variables):
             recorded computation went through.
 
     # Returns
-        A list of gradients, one per element of `variables`. Called while a
-        computation runs, they are constants for the rest of it: refkeras
-        computes no second derivatives.
+        A list of gradients, one per element of `variables` (one gradient,
+        not a list, when `variables` is a single tensor, as Theano's backend
+        returns it: Keras's example `mnist_swwae.py` relies on that). Called
+        while a computation runs, they are constants for the rest of it:
+        refkeras computes no second derivatives.
 
     # Raises
         GradientsNeedRecordingError: for a concrete `loss` nobody recorded.
@@ -1247,7 +1249,7 @@ def gradients(loss, variables):
             the graph again under a recording tape.
     """
     if not isinstance(variables, (list, tuple)):
-        variables = [variables]
+        return gradients(loss, [variables])[0]
     if isinstance(loss, SymbolicTensor):
         return list(_GradientNode(loss, variables).outputs)
     tape = active_tape()
