@@ -21,8 +21,11 @@ import sys
 # Keras module paths answered by another refkeras module than `refkeras.X`.
 # `backend_test.py` compares "the TensorFlow backend" with NumPy reference
 # operations; under refkeras the backend it should compare is refkeras's own.
+# (`from keras.backend import tensorflow_backend` asks for the submodule under
+# the real package's name, hence the second spelling.)
 ALIASES = {
     'keras.backend.tensorflow_backend': 'refkeras.backend',
+    'refkeras.backend.tensorflow_backend': 'refkeras.backend',
 }
 
 

@@ -810,7 +810,9 @@ def deserialize(config, custom_objects=None):
     """Builds an optimizer from `serialize`'s dict.
 
     Built-in class names are matched case-insensitively (`'Adam'`, `'adam'`).
-    The dict given is not modified.
+    As in Keras 2.2.4, a built-in name in the given dict is rewritten there in
+    lower case (`config['class_name']` becomes `'adam'`); Keras's own tests
+    compare against the dict after the call. Nothing else in it is changed.
 
     # Arguments
         config: `{'class_name': ..., 'config': {...}}`.
@@ -825,7 +827,6 @@ def deserialize(config, custom_objects=None):
     if not isinstance(config, dict) or 'class_name' not in config:
         raise ValueError('Could not interpret optimizer config %r: expected a dict with keys '
                          '"class_name" and "config".' % (config,))
-    config = dict(config)
     class_name = config['class_name']
     if isinstance(class_name, str) and class_name.lower() in _OPTIMIZERS_BY_NAME:
         config['class_name'] = class_name.lower()
