@@ -10,6 +10,11 @@ matches.
 import fnmatch
 
 NOT_APPLICABLE = [
+    # utils
+    ('tests/keras/utils/generic_utils_test.py::test_func_dump_and_load_backwards_compat[argmax]',
+     'the test reads `np.argmax.__code__` before calling Keras; since NumPy 1.25 `np.argmax` '
+     'is a C-level dispatcher with no `__code__`, so the test fails in its own first line '
+     'under any Keras (it tests NumPy 1.x internals, not func_load)'),
 ]
 
 
