@@ -26,6 +26,33 @@ def _available_gpus():
     return accel.gpu_count()
 
 
+def _get_available_devices():
+    """The devices the running backend computes on, named as TensorFlow lists them.
+
+    The host CPU is always there (`'/job:localhost/replica:0/task:0/device:CPU:0'`);
+    with the `numba` accelerator each of its GPUs follows (`...device:GPU:0`, ...).
+
+    # Returns
+        A list of device names (str).
+    """
+    prefix = '/job:localhost/replica:0/task:0/device:'
+    return [prefix + 'CPU:0'] + [prefix + 'GPU:%d' % i for i in range(_available_gpus() or 0)]
+
+
+def _normalize_device_name(name):
+    """A device name in Keras's short lower-case form: `'/cpu:0'`, `'/gpu:3'`.
+
+    # Arguments
+        name: a long (`'/job:localhost/replica:0/task:0/device:GPU:3'`) or short
+            (`'/GPU:3'`, `'gpu:3'`) device name.
+
+    # Returns
+        `'/<kind>:<index>'`, lower case: the last two `:`-separated fields.
+    """
+    fields = name.lower().replace('/', '').split(':')
+    return '/' + ':'.join(fields[-2:])
+
+
 def get_slice(data, i, parts):
     """The i-th of `parts` consecutive sub-batches of `data`; the last takes the remainder."""
     batch = K.int_shape(data)[0]
