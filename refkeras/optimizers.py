@@ -41,7 +41,15 @@ from refkeras.utils.generic_utils import serialize_keras_object
 
 
 def _check_non_negative(optimizer_name, **values):
-    """Raises a ValueError naming the first argument that is not a number >= 0."""
+    """Checks that every value given is a number >= 0.
+
+    # Arguments
+        optimizer_name: for the message.
+        values: the arguments to check, by name (`lr=0.01, decay=0.`).
+
+    # Raises
+        ValueError: naming the first argument that is not a number >= 0.
+    """
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise ValueError('%s: `%s` must be a number >= 0; received %r.'
