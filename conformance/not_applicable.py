@@ -10,6 +10,7 @@ tensorflow at its top). Reviewed by hand: adding an entry needs the reason to
 hold for every test it matches.
 """
 import fnmatch
+import os
 
 NOT_APPLICABLE = [
     # utils
@@ -30,9 +31,46 @@ NOT_APPLICABLE = [
 ]
 
 
+# Tests that download files from the internet (Keras's datasets, ImageNet's
+# class index): they apply only where those files are already in the Keras
+# directory the tests run with (`$KERAS_HOME`, else `~/.keras`), paths given
+# relative to it. Offline and without them no Keras can pass these tests;
+# with them they run like any other test. (`keras_tests` gives each file an
+# empty scratch Keras directory unless KERAS_HOME is set.)
+_FASHION = ['datasets/fashion-mnist/' + name for name in (
+    'train-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz',
+    't10k-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz')]
+NEEDS_DOWNLOAD = [
+    ('tests/integration_tests/test_datasets.py::test_cifar',
+     ['datasets/cifar-10-batches-py.tar.gz', 'datasets/cifar-100-python.tar.gz']),
+    ('tests/integration_tests/test_datasets.py::test_reuters',
+     ['datasets/reuters.npz', 'datasets/reuters_word_index.json']),
+    ('tests/integration_tests/test_datasets.py::test_mnist', ['datasets/mnist.npz']),
+    ('tests/integration_tests/test_datasets.py::test_imdb',
+     ['datasets/imdb.npz', 'datasets/imdb_word_index.json']),
+    ('tests/integration_tests/test_datasets.py::test_boston_housing',
+     ['datasets/boston_housing.npz']),
+    ('tests/integration_tests/test_datasets.py::test_fashion_mnist', _FASHION),
+    ('tests/integration_tests/imagenet_utils_test.py::test_decode_predictions',
+     ['models/imagenet_class_index.json']),
+]
+
+
+def _keras_dir():
+    return os.environ.get('KERAS_HOME') or os.path.join(os.path.expanduser('~'), '.keras')
+
+
 def reason_not_applicable(nodeid):
     """The reason `nodeid` does not apply to refkeras, or None."""
     for pattern, reason in NOT_APPLICABLE:
         if fnmatch.fnmatchcase(nodeid, pattern):
             return reason
+    for pattern, files in NEEDS_DOWNLOAD:
+        if fnmatch.fnmatchcase(nodeid, pattern):
+            missing = [f for f in files if not os.path.exists(os.path.join(_keras_dir(), f))]
+            if missing:
+                return ('it downloads %s from the internet, which the runner does not assume; '
+                        'they are not in the Keras directory %s (run with KERAS_HOME set to a '
+                        'Keras directory holding them to run the test)'
+                        % (', '.join(missing), _keras_dir()))
     return None
