@@ -88,3 +88,17 @@ def test_the_reference_backend_lists_only_the_host_cpu():
     devices = _get_available_devices()
     assert [_normalize_device_name(d) for d in devices] == ['/cpu:0']
     assert devices[0].startswith('/job:localhost/')
+
+
+def test_a_saved_parallel_model_loads_and_computes_the_template_function(tmp_path):
+    from refkeras.models import load_model
+    model = _template(3)
+    x, y = _data(40)
+    parallel_model = multi_gpu_model(model, gpus=3)
+    parallel_model.compile(loss='categorical_crossentropy', optimizer='rmsprop')
+    parallel_model.fit(x, y, epochs=1, batch_size=10, verbose=0)
+    path = str(tmp_path / 'parallel.h5')
+    parallel_model.save(path)
+    loaded = load_model(path)  # no custom_objects, no bytecode: the slicing is found by name
+    np.testing.assert_allclose(loaded.predict(x, batch_size=10), model.predict(x, batch_size=10),
+                               rtol=1e-6, atol=1e-7)

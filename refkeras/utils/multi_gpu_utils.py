@@ -53,12 +53,31 @@ def _normalize_device_name(name):
     return '/' + ':'.join(fields[-2:])
 
 
-def get_slice(data, i, parts):
-    """The i-th of `parts` consecutive sub-batches of `data`; the last takes the remainder."""
+def multi_gpu_replica_slice(data, i, parts):
+    """The i-th of `parts` consecutive sub-batches of `data`; the last takes the remainder.
+
+    Each replica's `Lambda` layer calls it; a saved parallel model names it,
+    and loading finds it by that name (`LAMBDA_FUNCTIONS`).
+
+    # Arguments
+        data: a batch (a tensor with the batch axis first).
+        i: the replica's index.
+        parts: the number of replicas.
+
+    # Returns
+        Rows `[i * (batch // parts), (i + 1) * (batch // parts))` of `data`
+        (to the end for the last replica).
+    """
     batch = K.int_shape(data)[0]
     step = batch // parts
     stop = batch if i == parts - 1 else step * (i + 1)
     return K.slice_item(data, slice(step * i, stop))
+
+
+get_slice = multi_gpu_replica_slice
+
+# The functions of this module a saved model's Lambda layers refer to by name.
+LAMBDA_FUNCTIONS = {'multi_gpu_replica_slice': multi_gpu_replica_slice}
 
 
 def multi_gpu_model(model, gpus=None, cpu_merge=True, cpu_relocation=False):
@@ -111,7 +130,7 @@ def multi_gpu_model(model, gpus=None, cpu_merge=True, cpu_relocation=False):
     parts = len(target_ids)
     replica_outputs = [[] for _ in model.outputs]
     for i, _ in enumerate(target_ids):
-        inputs = [Lambda(get_slice, output_shape=K.int_shape(x)[1:],
+        inputs = [Lambda(multi_gpu_replica_slice, output_shape=K.int_shape(x)[1:],
                          arguments={'i': i, 'parts': parts})(x) for x in model.inputs]
         for collected, out in zip(replica_outputs, to_list(model(inputs if len(inputs) > 1
                                                                  else inputs[0]))):
