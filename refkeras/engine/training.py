@@ -577,7 +577,8 @@ class Model(Network):
             totals = weighted if totals is None else totals + weighted
             if progbar is not None:
                 progbar.update(int(ids[-1]) + 1)
-        return [float(v) for v in totals / num_samples]
+        # NumPy float64 scalars (a float subclass with `.shape == ()`), as Keras 2.2.4 returns
+        return [np.float64(v) for v in totals / num_samples]
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
                  steps=None):

@@ -45,6 +45,14 @@ def serialize(layer):
 def deserialize(config, custom_objects=None):
     """Rebuilds a layer (or model) from `serialize`'s output.
 
+    # Arguments
+        config: `{'class_name': ..., 'config': ...}`.
+        custom_objects: optional dict of custom layer classes (and functions
+            they use) by name.
+
+    # Returns
+        A layer, or a `Model` / `Sequential`.
+
     # Raises
         ValueError: for an unknown class name, saying how to pass custom objects.
     """

@@ -489,7 +489,11 @@ class Lambda(Layer):
     @staticmethod
     def _load_callable(value, kind, custom_objects, what, layer_name):
         if kind == 'function':
-            return deserialize_keras_object(value, custom_objects=custom_objects,
+            # refkeras's own functions that the models it builds wrap in a Lambda
+            # (multi_gpu_model's batch slicing) are found by name.
+            from refkeras.utils.multi_gpu_utils import LAMBDA_FUNCTIONS
+            return deserialize_keras_object(value, module_objects=LAMBDA_FUNCTIONS,
+                                            custom_objects=custom_objects,
                                             printable_module_name=what)
         if kind == 'lambda':
             if not _CODE_LOADING['allowed']:
