@@ -381,7 +381,8 @@ class Layer(object):
                 `assert_input_compatibility`), or symbolic inputs that did not
                 come from a layer.
         """
-        input_list = to_list(inputs)
+        # A copy: the node must not see later changes to the caller's list.
+        input_list = list(to_list(inputs))
         symbolic = [isinstance(x, SymbolicTensor) for x in input_list]
         if any(symbolic) and not all(symbolic):
             raise ValueError('Layer %s was called with a mix of symbolic tensors and arrays; '
