@@ -3,8 +3,8 @@ import numpy as np
 
 from refkeras import backend as K
 from refkeras import layers as L
-from refkeras.models import Sequential
-from refkeras.utils.generic_utils import object_list_uid
+from refkeras.models import Model, Sequential
+from refkeras.utils.generic_utils import CustomObjectScope, object_list_uid
 
 
 def masked_sequences(seed=0):
@@ -63,3 +63,77 @@ def test_time_distributed_call_on_a_symbolic_tensor_matches_predict():
     kernel, bias = td.get_weights()
     np.testing.assert_allclose(K.function([model.input], [symbolic])([data])[0],
                                data @ kernel + bias, rtol=1e-6)
+
+
+def test_rnn_initial_state_on_a_symbolic_input_has_the_input_batch_size():
+    inputs = L.Input((3, 5))
+    layer = L.LSTM(4)
+    layer(inputs)
+    states = layer.get_initial_state(inputs)
+    assert [K.int_shape(s) for s in states] == [(None, 4), (None, 4)]
+    values = K.function([inputs], states)([np.ones((2, 3, 5), dtype='float32')])
+    for value in values:
+        np.testing.assert_array_equal(value, np.zeros((2, 4)))
+
+
+def test_bidirectional_inner_layers_called_on_a_symbolic_input_match_the_model():
+    inputs = L.Input((3, 2))
+    layer = L.Bidirectional(L.SimpleRNN(3), merge_mode='sum')
+    model = Model(inputs, layer(inputs))
+    forward = layer.forward_layer.call(inputs)
+    backward = layer.backward_layer.call(inputs)
+    assert K.int_shape(forward) == (None, 3)
+    data = np.random.RandomState(2).rand(4, 3, 2).astype('float32')
+    f_value, b_value = K.function([inputs], [forward, backward])([data])
+    np.testing.assert_allclose(f_value + b_value, model.predict(data), rtol=1e-5, atol=1e-6)
+
+
+class CellWithConstant(L.Layer):
+    """h_t = x_t . Wx + h_{t-1} . Wh + c . Wc (no nonlinearity, easy to loop by hand)."""
+
+    def __init__(self, units, **kwargs):
+        self.units = units
+        self.state_size = units
+        super(CellWithConstant, self).__init__(**kwargs)
+
+    def build(self, input_shape):
+        assert isinstance(input_shape, list), 'the cell must see the constant shape'
+        step_shape, constant_shape = input_shape
+        self.wx = self.add_weight(shape=(step_shape[-1], self.units), initializer='uniform',
+                                  name='wx')
+        self.wh = self.add_weight(shape=(self.units, self.units), initializer='uniform',
+                                  name='wh')
+        self.wc = self.add_weight(shape=(constant_shape[-1], self.units), initializer='uniform',
+                                  name='wc')
+        self.built = True
+
+    def call(self, inputs, states, constants):
+        out = K.dot(inputs, self.wx) + K.dot(states[0], self.wh) + K.dot(constants[0], self.wc)
+        return out, [out]
+
+    def get_config(self):
+        config = dict(super(CellWithConstant, self).get_config())
+        config['units'] = self.units
+        return config
+
+
+def loop_by_hand(x, c, wx, wh, wc, reverse):
+    h = np.zeros((x.shape[0], wh.shape[0]))
+    steps = range(x.shape[1])
+    for t in (reversed(steps) if reverse else steps):
+        h = x[:, t] @ wx + h @ wh + c @ wc
+    return h
+
+
+def test_bidirectional_passes_constants_to_both_directions_cells():
+    x_in, c_in = L.Input((4, 3)), L.Input((2,))
+    with CustomObjectScope({'CellWithConstant': CellWithConstant}):  # the backward copy
+        layer = L.Bidirectional(L.RNN(CellWithConstant(5)))
+    model = Model([x_in, c_in], layer(x_in, constants=c_in))
+    assert model.output_shape == (None, 10)
+    rng = np.random.RandomState(3)
+    x, c = rng.rand(2, 4, 3), rng.rand(2, 2)
+    fwx, fwh, fwc, bwx, bwh, bwc = layer.get_weights()
+    expected = np.concatenate([loop_by_hand(x, c, fwx, fwh, fwc, reverse=False),
+                               loop_by_hand(x, c, bwx, bwh, bwc, reverse=True)], axis=-1)
+    np.testing.assert_allclose(model.predict([x, c]), expected, rtol=1e-5, atol=1e-6)

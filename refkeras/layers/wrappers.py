@@ -396,7 +396,7 @@ class Bidirectional(Wrapper):
             raise ValueError('Bidirectional layer %s: the initial state or constants cannot be '
                              'specified with a mix of symbolic tensors and arrays.' % self.name)
         if constants is not None:
-            self._num_constants = len(constants)
+            self._set_num_constants(len(constants))
         if all(symbolic) and isinstance(inputs, SymbolicTensor):
             original_spec = self.input_spec
             self.input_spec = list(to_list(original_spec))[:1] + [None] * len(extra)
@@ -407,6 +407,12 @@ class Bidirectional(Wrapper):
         kwargs['initial_state'] = initial_state
         kwargs['constants'] = constants
         return super(Bidirectional, self).__call__(inputs, **kwargs)
+
+    def _set_num_constants(self, count):
+        # The two inner layers build their cells from the constants' shapes too.
+        self._num_constants = count
+        self.forward_layer._num_constants = count
+        self.backward_layer._num_constants = count
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
         if isinstance(inputs, list):
@@ -476,5 +482,5 @@ class Bidirectional(Wrapper):
         layer = deserialize_layer(config.pop('layer'), custom_objects=custom_objects)
         num_constants = config.pop('num_constants', None)
         bidirectional = cls(layer, **config)
-        bidirectional._num_constants = num_constants
+        bidirectional._set_num_constants(num_constants)
         return bidirectional
