@@ -191,6 +191,9 @@ class Dropout(Layer):
         shape = K.int_shape(inputs)
         return tuple(shape[i] if s is None else s for i, s in enumerate(self.noise_shape))
 
+    def _call_uses_learning_phase(self, arguments):
+        return 0.0 < self.rate < 1.0 and arguments.get('training') is None
+
     def call(self, inputs, training=None):
         if 0.0 < self.rate < 1.0:
             noise_shape = self._get_noise_shape(inputs)

@@ -904,6 +904,12 @@ class RNN(Layer):
         kwargs['constants'] = constants
         return super(RNN, self).__call__(inputs, **kwargs)
 
+    def _call_uses_learning_phase(self, arguments):
+        cells = self.cell.cells if isinstance(self.cell, StackedRNNCells) else [self.cell]
+        dropout = sum(getattr(cell, 'dropout', 0) + getattr(cell, 'recurrent_dropout', 0)
+                      for cell in cells)
+        return dropout > 0 and arguments.get('training') is None
+
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
         if isinstance(inputs, list):
             inputs, listed_states, listed_constants = self._split_list_input(inputs)

@@ -156,6 +156,9 @@ class TimeDistributed(Wrapper):
         # batch size is not fixed (otherwise the layer runs step by step).
         self._input_map = {}
 
+    def _call_uses_learning_phase(self, arguments):
+        return self.layer._call_uses_learning_phase(arguments)
+
     def __call__(self, inputs, **kwargs):
         outputs = super(TimeDistributed, self).__call__(inputs, **kwargs)
         if isinstance(inputs, SymbolicTensor) and not self._static_batch_size:
@@ -407,6 +410,10 @@ class Bidirectional(Wrapper):
         kwargs['initial_state'] = initial_state
         kwargs['constants'] = constants
         return super(Bidirectional, self).__call__(inputs, **kwargs)
+
+    def _call_uses_learning_phase(self, arguments):
+        return (self.forward_layer._call_uses_learning_phase(arguments) or
+                self.backward_layer._call_uses_learning_phase(arguments))
 
     def _set_num_constants(self, count):
         # The two inner layers build their cells from the constants' shapes too.
