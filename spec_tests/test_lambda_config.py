@@ -1,5 +1,6 @@
 """`Lambda.get_config` / `from_config`: in memory the layer's own functions come back;
 from text, bytecode needs `safe_mode=False` (docs/differences.md, "Saving")."""
+import copy
 import json
 import pickle
 
@@ -56,6 +57,13 @@ def test_a_named_function_read_back_from_json_is_looked_up_by_name():
     text_config = json.loads(json.dumps(L.Lambda(private_fn).get_config()))
     with pytest.raises(ValueError, match='Unknown function.*private_fn'):
         L.Lambda.from_config(text_config)
+
+
+def test_a_deep_copy_of_a_config_is_still_in_memory():
+    config = copy.deepcopy(L.Lambda(lambda t: t * 4.0).get_config())
+    clone = L.Lambda.from_config(config)
+    x = np.ones((2, 3), dtype='float32')
+    np.testing.assert_array_equal(predict_with(clone, x), x * 4.0)
 
 
 def test_a_pickled_config_is_foreign_again():

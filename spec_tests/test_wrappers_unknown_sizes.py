@@ -137,3 +137,18 @@ def test_bidirectional_passes_constants_to_both_directions_cells():
     expected = np.concatenate([loop_by_hand(x, c, fwx, fwh, fwc, reverse=False),
                                loop_by_hand(x, c, bwx, bwh, bwc, reverse=True)], axis=-1)
     np.testing.assert_allclose(model.predict([x, c]), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_bidirectional_with_constants_survives_a_config_round_trip():
+    x_in, c_in = L.Input((4, 3)), L.Input((2,))
+    with CustomObjectScope({'CellWithConstant': CellWithConstant}):
+        layer = L.Bidirectional(L.RNN(CellWithConstant(5)), merge_mode='sum')
+        model = Model([x_in, c_in], layer(x_in, constants=c_in))
+        rebuilt = Model.from_config(model.get_config())
+    rebuilt.set_weights(model.get_weights())
+    rng = np.random.RandomState(4)
+    x, c = rng.rand(3, 4, 3), rng.rand(3, 2)
+    fwx, fwh, fwc, bwx, bwh, bwc = model.get_weights()
+    expected = (loop_by_hand(x, c, fwx, fwh, fwc, reverse=False) +
+                loop_by_hand(x, c, bwx, bwh, bwc, reverse=True))
+    np.testing.assert_allclose(rebuilt.predict([x, c]), expected, rtol=1e-5, atol=1e-6)

@@ -413,11 +413,18 @@ class _SavedFunction(object):
     round-trips every layer in memory this way). JSON, YAML, HDF5 and pickle
     keep only the plain value, so a config read back from a file or string
     is rebuilt from the name (custom objects) or, for bytecode, only with
-    `safe_mode=False` / `allow_code_loading()`.
+    `safe_mode=False` / `allow_code_loading()`. Copies made in memory
+    (`copy.deepcopy` of a config) keep the function.
     """
 
     def __reduce__(self):
         return (self._plain_type, (self._plain_type(self),))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self  # an immutable value; functions are shared by deepcopy too
 
 
 class _SavedName(_SavedFunction, str):

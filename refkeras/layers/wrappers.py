@@ -489,5 +489,6 @@ class Bidirectional(Wrapper):
         layer = deserialize_layer(config.pop('layer'), custom_objects=custom_objects)
         num_constants = config.pop('num_constants', None)
         bidirectional = cls(layer, **config)
-        bidirectional._set_num_constants(num_constants)
+        if num_constants is not None:
+            bidirectional._set_num_constants(num_constants)
         return bidirectional
