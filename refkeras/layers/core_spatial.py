@@ -7,7 +7,7 @@ training only.
 """
 from refkeras import backend as K
 from refkeras.engine.base_layer import InputSpec
-from refkeras.layers.convolutional import checked
+from refkeras.layers.spatial_utils import checked
 from refkeras.layers.core import Dropout
 
 

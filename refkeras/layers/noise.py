@@ -24,6 +24,13 @@ class _TrainingNoise(Layer):
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    def _adds_noise(self):
+        """Whether training-phase calls change the inputs (the dropouts: 0 < rate < 1)."""
+        return 0.0 < self.rate < 1.0
+
+    def _call_uses_learning_phase(self, arguments):
+        return self._adds_noise() and arguments.get('training') is None
+
     def _with_config(self, extra):
         config = dict(super(_TrainingNoise, self).get_config())
         config.update(extra)
@@ -46,6 +53,9 @@ class GaussianNoise(_TrainingNoise):
             raise ValueError('GaussianNoise layer "%s": `stddev` cannot be negative, received '
                              '%r.' % (self.name, stddev))
         self.stddev = stddev
+
+    def _adds_noise(self):
+        return True  # as Keras 2.2.4: a learning-phase switch even for stddev=0
 
     def call(self, inputs, training=None):
         def noised():

@@ -8,7 +8,7 @@ counted in a mean, as in TensorFlow.
 from refkeras import backend as K
 from refkeras.backend.ops_conv import normalize_padding, normalize_tuple
 from refkeras.engine.base_layer import InputSpec, Layer
-from refkeras.layers.convolutional import (channel_axis, checked, checked_output_sizes,
+from refkeras.layers.spatial_utils import (channel_axis, checked, checked_output_sizes,
                                            spatial_axes)
 from refkeras.utils.generic_utils import transpose_shape
 
