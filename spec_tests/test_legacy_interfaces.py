@@ -422,3 +422,25 @@ def test_the_legacy_layers_reject_a_bad_input_rank_naming_the_layer():
     with pytest.raises(ValueError, match='maxout_dense.*ndim=2'):
         layer(np.zeros((2, 3, 4), dtype='float32'))
     assert layer.weights == []
+
+
+def test_add_weight_accepts_the_keras_1_positional_order():
+    from refkeras.engine.base_layer import Layer
+
+    class Scale(Layer):
+        def build(self, input_shape):
+            # Keras 1 / 2.0 order: (shape, initializer, name).
+            self.scale = self.add_weight((input_shape[-1],), 'ones', 'scale')
+            self.offset = self.add_weight('offset', (input_shape[-1],), initializer='zeros')
+            self.built = True
+
+        def call(self, inputs):
+            return inputs * self.scale + self.offset
+
+    layer = Scale()
+    with pytest.warns(UserWarning, match='add_weight'):
+        layer(np.zeros((1, 3), dtype='float32'))
+    assert [w.name.split('/')[-1] for w in layer.weights] == ['scale:0', 'offset:0']
+    np.testing.assert_array_equal(layer.get_weights()[0], np.ones(3))
+    with pytest.raises(TypeError, match='initializer.*both by position'):
+        Scale().add_weight((2,), 'ones', initializer='zeros')

@@ -652,20 +652,21 @@ def add_weight_args_preprocessing(args, kwargs, owner):
     if len(args) > 1 and isinstance(args[1], (tuple, list)):
         values = args[1:]
         if len(values) > len(KERAS_1_ADD_WEIGHT_ORDER):
-            raise TypeError('%s.add_weight: the Keras 1 form takes at most %d positional '
+            raise TypeError('%s: the Keras 1 form takes at most %d positional '
                             'arguments %s; received %d.'
                             % (owner, len(KERAS_1_ADD_WEIGHT_ORDER), KERAS_1_ADD_WEIGHT_ORDER,
                                len(values)))
         for name, value in zip(KERAS_1_ADD_WEIGHT_ORDER, values):
             if name in kwargs:
-                raise TypeError('%s.add_weight received `%s` both by position (Keras 1 order '
+                raise TypeError('%s received `%s` both by position (Keras 1 order '
                                 '%s) and by keyword.' % (owner, name, KERAS_1_ADD_WEIGHT_ORDER))
             kwargs[name] = value
         args = (args[0],)
+        return args, kwargs, [('positional (shape, initializer, ...)', 'keywords')]
     return args, kwargs, []
 
 
-legacy_add_weight_support = generate_legacy_interface(
+legacy_add_weight_support = generate_legacy_method_interface(
     allowed_positional_args=['name', 'shape'],
     preprocessor=add_weight_args_preprocessing)
 
@@ -674,14 +675,14 @@ def get_updates_arg_preprocessing(args, kwargs, owner):
     """Keras 1's `get_updates(params, constraints, loss)` -> Keras 2's
     `get_updates(loss, params)`.
 
-    The Keras 1 `constraints` dict (`{variable: constraint}`) is ignored, as
-    Keras 2.2.4 ignores it: Keras 2 keeps each variable's constraint on the
-    variable. A non-empty dict with a constraint that is not the identity on
-    a variable without its own constraint gets a warning.
+    The Keras 1 `constraints` dict (`{variable: constraint}`) is not applied,
+    as in Keras 2.2.4: Keras 2 applies the constraint each variable carries
+    (`add_weight(constraint=...)`). Where the dict names a variable without a
+    constraint of its own, a warning says so (Keras 2.2.4 said nothing).
     """
     values = list(args[1:])
     if len(values) > 3:
-        raise TypeError('%s.get_updates takes (loss, params), or the Keras 1 (params, '
+        raise TypeError('%s takes (loss, params), or the Keras 1 (params, '
                         'constraints, loss); received %d positional arguments.'
                         % (owner, len(values)))
     keras_1 = (len(values) == 3 or
@@ -692,17 +693,17 @@ def get_updates_arg_preprocessing(args, kwargs, owner):
     params, constraints = values[0], values[1]
     loss = values[2] if len(values) == 3 else kwargs.pop('loss', None)
     if loss is None:
-        raise TypeError('%s.get_updates: the Keras 1 form (params, constraints, loss) needs '
+        raise TypeError('%s: the Keras 1 form (params, constraints, loss) needs '
                         'the loss.' % owner)
     if 'loss' in kwargs or 'params' in kwargs:
-        raise TypeError('%s.get_updates received the Keras 1 positional form (params, '
+        raise TypeError('%s received the Keras 1 positional form (params, '
                         'constraints, loss) together with `loss`/`params` keywords.' % owner)
     if not isinstance(constraints, dict):
-        raise TypeError('%s.get_updates: in the Keras 1 form (params, constraints, loss) the '
+        raise TypeError('%s: in the Keras 1 form (params, constraints, loss) the '
                         'second argument is a dict {variable: constraint}; received %s.'
                         % (owner, type(constraints).__name__))
     if any(getattr(param, 'constraint', None) is None for param in constraints):
-        warnings.warn('%s.get_updates: the Keras 1 `constraints` dict is ignored; in Keras 2 '
+        warnings.warn('%s: the Keras 1 `constraints` dict is ignored; in Keras 2 '
                       'a constraint belongs to its weight (`add_weight(constraint=...)`).'
                       % owner, stacklevel=3)
     kwargs['loss'] = loss
