@@ -444,3 +444,96 @@ def test_add_weight_accepts_the_keras_1_positional_order():
     np.testing.assert_array_equal(layer.get_weights()[0], np.ones(3))
     with pytest.raises(TypeError, match='initializer.*both by position'):
         Scale().add_weight((2,), 'ones', initializer='zeros')
+
+
+# --- Recurrent: the Keras 1 base of custom recurrent layers ----------------------------------
+
+class Keras1SimpleRNN(legacy_layers.Recurrent):
+    """A custom layer written for Keras 1's `Recurrent`: h_t = tanh(x_t W + h U + b)."""
+
+    def __init__(self, units, **kwargs):
+        self.units = units
+        super(Keras1SimpleRNN, self).__init__(**kwargs)
+
+    def build(self, input_shape):
+        self.input_spec = [layers.InputSpec(shape=input_shape)]
+        self.W = self.add_weight('W', (input_shape[2], self.units), initializer='glorot_uniform')
+        self.U = self.add_weight('U', (self.units, self.units), initializer='orthogonal')
+        self.b = self.add_weight('b', (self.units,), initializer='zeros')
+        self.states = [None]
+        if self.stateful:
+            self.reset_states()
+        self.built = True
+
+    def step(self, inputs, states):
+        output = K.tanh(K.dot(inputs, self.W) + K.dot(states[0], self.U) + self.b)
+        return output, [output]
+
+
+def simple_rnn_loop(x, W, U, b, h=None, backwards=False, mask=None):
+    """The recurrence worked step by step in float64."""
+    h = np.zeros((x.shape[0], W.shape[1])) if h is None else h
+    outputs = []
+    steps = range(x.shape[1])
+    for t in (reversed(steps) if backwards else steps):
+        new_h = np.tanh(x[:, t] @ W + h @ U + b)
+        if mask is not None:
+            new_h = np.where(mask[:, t:t + 1], new_h, h)
+        h = new_h
+        outputs.append(h)
+    return np.stack(outputs, axis=1), h
+
+
+def test_a_keras_1_custom_recurrent_layer_runs_its_step_over_time():
+    x = rng(9).normal(size=(3, 4, 2)).astype('float32')
+    for go_backwards in (False, True):
+        layer = Keras1SimpleRNN(5, return_sequences=True, go_backwards=go_backwards)
+        outputs = np.asarray(layer(x))
+        W, U, b = layer.get_weights()
+        b = rng(10).normal(size=b.shape).astype('float32')
+        layer.set_weights([W, U, b])
+        expected, _ = simple_rnn_loop(x.astype('float64'), W, U, b, backwards=go_backwards)
+        np.testing.assert_allclose(np.asarray(layer(x)), expected, rtol=1e-5, atol=1e-6)
+        assert outputs.shape == (3, 4, 5)
+
+
+def test_a_keras_1_recurrent_layer_in_a_model_masks_and_trains():
+    x = rng(11).normal(size=(4, 5, 2)).astype('float32')
+    x[0, 3:] = 0.  # padded steps of sample 0
+    model = Sequential([layers.Masking(0., input_shape=(5, 2)), Keras1SimpleRNN(3)])
+    model.compile('sgd', 'mse')
+    W, U, b = model.layers[1].get_weights()
+    mask = np.any(x != 0., axis=-1)
+    _, expected = simple_rnn_loop(x.astype('float64'), W, U, b, mask=mask)
+    np.testing.assert_allclose(model.predict(x), expected, rtol=1e-5, atol=1e-6)
+    before = [w.copy() for w in model.get_weights()]
+    model.train_on_batch(x, np.ones((4, 3), dtype='float32'))
+    assert all(not np.array_equal(a, w) for a, w in zip(before, model.get_weights()))
+
+
+def test_a_stateful_keras_1_recurrent_layer_carries_its_state_between_batches():
+    x = rng(12).normal(size=(2, 3, 2)).astype('float32')
+    model = Sequential([Keras1SimpleRNN(4, stateful=True, batch_input_shape=(2, 3, 2),
+                                        return_state=False)])
+    W, U, b = model.layers[0].get_weights()
+    first = model.predict(x, batch_size=2)
+    second = model.predict(x, batch_size=2)
+    _, h1 = simple_rnn_loop(x.astype('float64'), W, U, b)
+    _, h2 = simple_rnn_loop(x.astype('float64'), W, U, b, h=h1)
+    np.testing.assert_allclose(first, h1, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(second, h2, rtol=1e-5, atol=1e-6)
+    model.reset_states()
+    np.testing.assert_allclose(model.predict(x, batch_size=2), h1, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match='expected shape=\\(2, 4\\)'):
+        model.layers[0].reset_states(np.zeros((3, 4)))
+
+
+def test_a_recurrent_subclass_without_step_says_what_to_implement():
+    class NoStep(legacy_layers.Recurrent):
+        units = 2
+
+        def build(self, input_shape):
+            self.built = True
+
+    with pytest.raises(NotImplementedError, match='NoStep.*step'):
+        NoStep()(np.zeros((1, 2, 3), dtype='float32'))

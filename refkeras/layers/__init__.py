@@ -35,7 +35,7 @@ from refkeras.layers.recurrent import (GRU, GRUCell, LSTM, LSTMCell, RNN,  # noq
                                        SimpleRNN, SimpleRNNCell, StackedRNNCells)
 from refkeras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
 from refkeras.legacy.layers import (AtrousConvolution1D, AtrousConvolution2D,  # noqa: F401
-                                    Highway, MaxoutDense)
+                                    Highway, MaxoutDense, Recurrent)
 from refkeras.utils.generic_utils import deserialize_keras_object, serialize_keras_object
 
 
