@@ -311,10 +311,13 @@ def test_fit_generator_turns_samples_per_epoch_into_steps_of_the_generators_batc
 
     counter = Count()
     model = small_model()
-    with pytest.warns(UserWarning, match='samples_per_epoch'):
+    with pytest.warns(UserWarning) as record:
         history = model.fit_generator(CountingBatches(4), samples_per_epoch=12, nb_epoch=2,
                                       verbose=0, callbacks=[counter], max_q_size=2,
                                       nb_worker=1, pickle_safe=False)
+    messages = [str(warning.message) for warning in record]
+    assert any('samples_per_epoch -> steps_per_epoch' in m for m in messages)
+    assert any('counts batches where Keras 1 counted samples' in m for m in messages)
     assert history.epoch == [0, 1]
     assert counter.batches == 2 * (12 // 4)
 
