@@ -36,6 +36,7 @@ import numpy as np
 from refkeras import backend as K
 from refkeras.backend import prims_updates as rules
 from refkeras.backend.graph import symbolic_aware
+from refkeras.legacy import interfaces
 from refkeras.utils.generic_utils import deserialize_keras_object
 from refkeras.utils.generic_utils import serialize_keras_object
 
@@ -247,6 +248,7 @@ class Optimizer(object):
             grads = [K.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
+    @interfaces.legacy_get_updates_support
     def get_updates(self, loss, params):
         """Takes one optimisation step (eagerly) and returns the updated variables.
 

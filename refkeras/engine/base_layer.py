@@ -14,6 +14,7 @@ from refkeras import backend as K
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine import run_context
+from refkeras.legacy import interfaces
 from refkeras.utils.generic_utils import has_arg, to_list, unpack_singleton
 
 
@@ -160,6 +161,7 @@ class Layer(object):
 
     # --- weights -------------------------------------------------------------
 
+    @interfaces.legacy_add_weight_support
     def add_weight(self, name, shape, dtype=None, initializer=None, regularizer=None,
                    trainable=True, constraint=None):
         """Creates a weight variable of the layer.

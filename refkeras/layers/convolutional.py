@@ -28,6 +28,7 @@ from refkeras.layers.spatial_utils import (_merge_config, channel_axis, checked,
                                            checked_output_sizes, known_channels,
                                            spatial_axes)
 from refkeras.utils.generic_utils import transpose_shape
+from refkeras.legacy import interfaces
 
 
 class _Conv(Layer):
@@ -165,6 +166,7 @@ class Conv1D(_Conv):
 
     _paddings = ('valid', 'same', 'causal')
 
+    @interfaces.legacy_conv1d_support
     def __init__(self, filters, kernel_size, strides=1, padding='valid',
                  data_format='channels_last', dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -189,6 +191,7 @@ class Conv2D(_Conv):
     See `_Conv` for the arguments; kernel shape `(rows, cols, channels, filters)`.
     """
 
+    @interfaces.legacy_conv2d_support
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -209,6 +212,7 @@ class Conv3D(_Conv):
     See `_Conv` for the arguments; kernel shape `(d1, d2, d3, channels, filters)`.
     """
 
+    @interfaces.legacy_conv3d_support
     def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding='valid',
                  data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -296,6 +300,7 @@ class Conv2DTranspose(_ConvTranspose):
         (others: see `_Conv`; kernel shape `(rows, cols, filters, channels)`.)
     """
 
+    @interfaces.legacy_deconv2d_support
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', output_padding=None,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -445,6 +450,7 @@ class SeparableConv1D(_SeparableConv):
 class SeparableConv2D(_SeparableConv):
     """Depthwise separable 2D convolution (see `_SeparableConv`)."""
 
+    @interfaces.legacy_separable_conv2d_support
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer='glorot_uniform', pointwise_initializer='glorot_uniform',
@@ -565,6 +571,7 @@ class _UpSampling(_SpatialLayer):
 class UpSampling1D(_UpSampling):
     """Repeats each timestep `size` times: `(batch, steps, features) -> (batch, steps * size, features)`."""
 
+    @interfaces.legacy_upsampling1d_support
     def __init__(self, size=2, **kwargs):
         super(UpSampling1D, self).__init__(size, 1, 'channels_last', **kwargs)
 
@@ -587,6 +594,7 @@ class UpSampling2D(_UpSampling):
         interpolation: 'nearest' (repeat) or 'bilinear'.
     """
 
+    @interfaces.legacy_upsampling2d_support
     def __init__(self, size=(2, 2), data_format=None, interpolation='nearest', **kwargs):
         super(UpSampling2D, self).__init__(size, 2, data_format, **kwargs)
         if interpolation not in ('nearest', 'bilinear'):
@@ -606,6 +614,7 @@ class UpSampling2D(_UpSampling):
 class UpSampling3D(_UpSampling):
     """Scales the three spatial axes by `size` (repeating elements)."""
 
+    @interfaces.legacy_upsampling3d_support
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
         super(UpSampling3D, self).__init__(size, 3, data_format, **kwargs)
 
@@ -689,6 +698,7 @@ class ZeroPadding2D(_ZeroPadding):
         data_format: see the module docstring.
     """
 
+    @interfaces.legacy_zeropadding2d_support
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super(ZeroPadding2D, self).__init__(padding, 2, data_format, **kwargs)
 
@@ -696,6 +706,7 @@ class ZeroPadding2D(_ZeroPadding):
 class ZeroPadding3D(_ZeroPadding):
     """Zero-padding of volumes: int, 3 ints, or 3 (before, after) pairs."""
 
+    @interfaces.legacy_zeropadding3d_support
     def __init__(self, padding=(1, 1, 1), data_format=None, **kwargs):
         super(ZeroPadding3D, self).__init__(padding, 3, data_format, **kwargs)
 
@@ -748,6 +759,7 @@ class Cropping1D(_Cropping):
 class Cropping2D(_Cropping):
     """Crops images: int, 2 ints (symmetric), or ((top, bottom), (left, right))."""
 
+    @interfaces.legacy_cropping2d_support
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
         super(Cropping2D, self).__init__(cropping, 2, data_format, **kwargs)
 
@@ -755,6 +767,7 @@ class Cropping2D(_Cropping):
 class Cropping3D(_Cropping):
     """Crops volumes: int, 3 ints, or 3 (start, end) pairs."""
 
+    @interfaces.legacy_cropping3d_support
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super(Cropping3D, self).__init__(cropping, 3, data_format, **kwargs)
 

@@ -10,6 +10,7 @@ from refkeras import backend as K
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.utils.generic_utils import (deserialize_keras_object, func_dump, func_load,
                                           has_arg)
+from refkeras.legacy import interfaces
 
 
 def _merge_config(base, extra):
@@ -78,6 +79,7 @@ class Dense(Layer):
         `(batch, ..., units)`.
     """
 
+    @interfaces.legacy_dense_support
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
@@ -175,6 +177,7 @@ class Dropout(Layer):
         seed: optional seed.
     """
 
+    @interfaces.legacy_dropout_support
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         if not 0.0 <= float(rate) <= 1.0:
@@ -457,6 +460,7 @@ class Lambda(Layer):
     ```
     """
 
+    @interfaces.legacy_lambda_support
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super(Lambda, self).__init__(**kwargs)
         self.function = function

@@ -8,6 +8,7 @@ import math
 
 from refkeras import backend as K
 from refkeras.engine.base_layer import Layer
+from refkeras.legacy import interfaces
 
 # The SELU constants: AlphaDropout keeps SELU activations' mean and variance.
 _SELU_ALPHA = 1.6732632423543772
@@ -47,6 +48,7 @@ def _rate(layer, rate):
 class GaussianNoise(_TrainingNoise):
     """Adds zero-centred Gaussian noise of standard deviation `stddev` (training only)."""
 
+    @interfaces.legacy_gaussiannoise_support
     def __init__(self, stddev, **kwargs):
         super(GaussianNoise, self).__init__(**kwargs)
         if float(stddev) < 0:
@@ -74,6 +76,7 @@ class GaussianDropout(_TrainingNoise):
         rate: float in [0, 1], the drop probability of the equivalent Dropout.
     """
 
+    @interfaces.legacy_gaussiandropout_support
     def __init__(self, rate, **kwargs):
         super(GaussianDropout, self).__init__(**kwargs)
         self.rate = _rate(self, rate)

@@ -49,6 +49,7 @@ from refkeras.backend.tape import apply
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.utils.generic_utils import has_arg, to_list
+from refkeras.legacy import interfaces
 
 
 def _merge_config(base, extra):
@@ -1073,6 +1074,7 @@ class SimpleRNN(_CellBackedRNN):
     """
     _cell_attributes = _CELL_PROPERTIES
 
+    @interfaces.legacy_recurrent_support
     def __init__(self, units, activation='tanh', use_bias=True,
                  kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
                  bias_initializer='zeros', kernel_regularizer=None, recurrent_regularizer=None,
@@ -1126,6 +1128,7 @@ class GRU(_CellBackedRNN):
     _cell_attributes = _CELL_PROPERTIES + ('recurrent_activation', 'implementation',
                                            'reset_after')
 
+    @interfaces.legacy_recurrent_support
     def __init__(self, units, activation='tanh', recurrent_activation='hard_sigmoid',
                  use_bias=True, kernel_initializer='glorot_uniform',
                  recurrent_initializer='orthogonal', bias_initializer='zeros',
@@ -1185,6 +1188,7 @@ class LSTM(_CellBackedRNN):
     _cell_attributes = _CELL_PROPERTIES + ('recurrent_activation', 'unit_forget_bias',
                                            'implementation')
 
+    @interfaces.legacy_recurrent_support
     def __init__(self, units, activation='tanh', recurrent_activation='hard_sigmoid',
                  use_bias=True, kernel_initializer='glorot_uniform',
                  recurrent_initializer='orthogonal', bias_initializer='zeros',
