@@ -18,7 +18,8 @@ from refkeras.backend import prims_nn as N
 from refkeras.backend import state
 from refkeras.backend.graph import LEARNING_PHASE, symbolic_aware
 from refkeras.backend.tape import GradientTape, active_tape, apply
-from refkeras.backend.tensors import SymbolicTensor, Traced, Variable, any_symbolic, backend_arrays
+from refkeras.backend.tensors import SymbolicTensor, Traced, Variable, backend_arrays
+from refkeras.backend.tensors import any_symbolic as _any_symbolic
 
 # --- conversion helpers -----------------------------------------------------
 
@@ -703,7 +704,7 @@ def repeat(x, n):
 
 def arange(start, stop=None, step=1, dtype='int32'):
     """A range as an array (also of symbolic bounds, e.g. `K.shape(x)[0]`)."""
-    if any_symbolic([start, stop, step]):
+    if _any_symbolic([start, stop, step]):
         out = _arange_now(start, stop, step, dtype)
         out.shape = out._keras_shape = (None,)
         return out
