@@ -24,6 +24,19 @@ def test_K_function_returns_outputs_then_applies_its_updates():
     np.testing.assert_allclose(K.get_value(x), [[3.0, 4.0]])
 
 
+def test_gradients_with_respect_to_an_intermediate_tensor_ignore_a_stopped_copy():
+    # loss = sum(e) with e = x exp(x): d loss / d e = 1 everywhere; adding
+    # stop_gradient(loss) changes the value, not the gradient.
+    x = K.placeholder((2, 3))
+    e = x * K.exp(x)
+    loss = K.sum(e)
+    plain, = K.gradients(loss, [e])
+    stopped, = K.gradients(loss + K.stop_gradient(loss), [e])
+    values = K.function([x], [plain, stopped])([np.random.RandomState(0).rand(2, 3)])
+    np.testing.assert_array_equal(values[0], np.ones((2, 3)))
+    np.testing.assert_array_equal(values[1], np.ones((2, 3)))
+
+
 def test_in_top_k_counts_ties_at_the_boundary_and_handles_k_out_of_range():
     predictions = np.array([[0.5, 0.5, 0.1], [0.2, 0.7, 0.1]], dtype='float32')
     targets = np.array([1, 0], dtype='int32')
