@@ -16,6 +16,7 @@ from refkeras.backend import prims_fused, prims_updates  # noqa: F401 (register 
 from refkeras.backend.graph import LEARNING_PHASE  # noqa: F401
 from refkeras.backend.ops import *  # noqa: F401,F403
 from refkeras.backend.ops_conv import *  # noqa: F401,F403
+from refkeras.backend.ops_local import *  # noqa: F401,F403
 from refkeras.backend.ops import Function, value_of  # noqa: F401
 from refkeras.backend.ops_rnn import *  # noqa: F401,F403
 from refkeras.backend.registry import REGISTRY  # noqa: F401
