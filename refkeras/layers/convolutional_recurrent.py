@@ -316,9 +316,24 @@ class ConvRNN2D(RNN):
                              % (self.name, tuple(input_shape)))
 
     def _state_shape(self, input_shape):
-        """One state's shape for an input shape `(batch, time, ...)`."""
+        """One state's shape for an input shape `(batch, time, ...)`.
+
+        # Raises
+            ValueError: naming the layer, if the kernel does not fit the input
+                (a state with no rows or no columns).
+        """
         step_shape = (input_shape[0],) + tuple(input_shape[2:])
-        return self.cell.state_shape(step_shape)
+        shape = self.cell.state_shape(step_shape)
+        if any(n is not None and n < 1 for n in shape[1:]):
+            cell = self.cell
+            raise ValueError('Layer %s: the kernel of size %s (strides %s, dilation %s) is larger '
+                             'than the input images of input shape %s with padding "%s"; the '
+                             'states would have shape %s. Use a smaller kernel_size, '
+                             'padding="same", or larger images.'
+                             % (self.name, tuple(cell.kernel_size), tuple(cell.strides),
+                                tuple(cell.dilation_rate), tuple(input_shape), cell.padding,
+                                tuple(shape)))
+        return shape
 
     def compute_output_shape(self, input_shape):
         if isinstance(input_shape, list):

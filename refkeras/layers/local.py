@@ -20,10 +20,9 @@ Keras: reshaped, not transposed, to channels first), so files agree too.
 """
 from refkeras import activations, constraints, initializers, regularizers
 from refkeras import backend as K
-from refkeras.backend.ops_conv import normalize_padding, normalize_tuple
+from refkeras.backend.ops_conv import conv_output_length, normalize_padding, normalize_tuple
 from refkeras.engine.base_layer import InputSpec, Layer
-from refkeras.layers.convolutional import (channel_axis, checked, checked_output_sizes,
-                                           known_channels)
+from refkeras.layers.convolutional import channel_axis, checked, known_channels
 from refkeras.layers.core import bias_and_activation
 from refkeras.utils.generic_utils import transpose_shape
 
@@ -83,8 +82,19 @@ class _LocallyConnected(Layer):
 
     def _output_sizes(self, input_shape):
         """The output's spatial sizes; an error naming the layer if the window does not fit."""
-        return checked_output_sizes(self, input_shape, self.kernel_size, self.padding,
-                                    self.strides, (1,) * self.rank)
+        first = 2 if self.data_format == 'channels_first' else 1
+        spatial = input_shape[first:first + self.rank]
+        sizes = [conv_output_length(n, k, 'valid', s)
+                 for n, k, s in zip(spatial, self.kernel_size, self.strides)]
+        if any(n is not None and n < 1 for n in sizes):
+            raise ValueError('%s layer "%s": the kernel of size %s is larger than the input of '
+                             'shape %s (%s; spatial size %s); the output size would be %s. Use '
+                             'a smaller kernel_size or a larger input (only padding="valid" '
+                             'exists for locally connected layers).'
+                             % (type(self).__name__, self.name, tuple(self.kernel_size),
+                                tuple(input_shape), self.data_format, tuple(spatial),
+                                tuple(sizes)))
+        return sizes
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
