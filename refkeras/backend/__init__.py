@@ -13,6 +13,7 @@ import contextlib as _contextlib
 from refkeras.backend import config as _config
 from refkeras.backend import prims_array, prims_conv, prims_math, prims_nn  # noqa: F401 (register primitives)
 from refkeras.backend import prims_fused, prims_updates  # noqa: F401 (register primitives)
+from refkeras.backend import prims_gru  # noqa: F401 (registers gru_gates)
 from refkeras.backend.graph import LEARNING_PHASE  # noqa: F401
 from refkeras.backend.ops import *  # noqa: F401,F403
 from refkeras.backend.ops_conv import *  # noqa: F401,F403

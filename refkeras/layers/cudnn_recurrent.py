@@ -31,16 +31,17 @@ GRU (the reset gate applied after the recurrent product, as
     z = sigmoid(x Wz + bz + h Rz + rbz), r likewise,
     hh = tanh(x Wh + bh + r . (h Rh + rbh)),   h = z . h_prev + (1 - z) . hh
 
-The LSTM's gates are the `lstm_gates` primitive, the GRU's elementwise
-primitives; the loop is `K.rnn`, so gradients, `stateful`, `go_backwards`,
-`return_state` and initial states behave as for the other RNN layers.
+The gates of a timestep are one primitive, `lstm_gates` (LSTM) or
+`gru_gates` (GRU, `prims_gru.py`), fed by two batched matrix products; the
+loop is `K.rnn`, so gradients, `stateful`, `go_backwards`, `return_state` and
+initial states behave as for the other RNN layers.
 
 Differences from Keras 2.2.4 (docs/differences.md): they run on every
 backend and machine, and they accept masks (cuDNN could not).
 """
 from refkeras import backend as K
 from refkeras import constraints, initializers, regularizers
-from refkeras.backend import prims_rnn
+from refkeras.backend import prims_gru, prims_rnn
 from refkeras.backend.tape import apply
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.layers.recurrent import RNN, _matmul
@@ -369,10 +370,8 @@ class CuDNNGRU(_CuDNNRNN):
             h_tm1 = states[0]
             x = _matmul(inputs, kernels) + input_bias                  # (3, batch, units)
             h = _matmul(h_tm1, recurrent_kernels) + recurrent_bias     # (3, batch, units)
-            zr = K.sigmoid(x[:2] + h[:2])
-            z, r = zr[0], zr[1]
-            candidate = K.tanh(x[2] + r * h[2])
-            output = z * h_tm1 + (1. - z) * candidate
+            output = apply(prims_gru.gru_gates, x, h, h_tm1, activation='tanh',
+                           recurrent_activation='sigmoid')
             return output, [output]
         return step
 
