@@ -353,3 +353,17 @@ def test_initial_states_of_the_wrong_shape_are_refused_naming_the_layer():
     with pytest.raises(ValueError) as info:
         layer(x, initial_state=[K.constant(np.zeros((1, 3, 3, 2)))] * 2)
     assert layer.name in str(info.value) and '(1, 2, 2, 2)' in str(info.value)
+
+
+def test_a_stateful_model_runs_a_single_batch_of_its_size_with_the_default_batch_size():
+    """As in Keras 2.2.4 (whose default batch size is 32): one batch holding all the
+    samples is fine when it has the layer's fixed batch size, and refused otherwise."""
+    model = Sequential([ConvLSTM2D(2, (2, 2), stateful=True, batch_input_shape=(1, 2, 3, 3, 1))])
+    model.compile('sgd', 'mse')
+    assert model.predict(np.ones((1, 2, 3, 3, 1))).shape == (1, 2, 2, 2)
+    before = [K.get_value(s).copy() for s in model.layers[0].states]
+    with pytest.raises(ValueError) as info:
+        model.fit(np.ones((3, 2, 3, 3, 1)), np.ones((3, 2, 2, 2)), verbose=0)
+    assert 'fixed batch size of 1' in str(info.value)
+    for old, new in zip(before, model.layers[0].states):
+        np.testing.assert_array_equal(old, K.get_value(new))

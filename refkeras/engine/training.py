@@ -58,17 +58,6 @@ def _on_backend(arrays):
     return [None if a is None else K.backend_array(a) for a in arrays]
 
 
-
-def _default_batch_size(model):
-    """The batch size used when none is given: 32, or for a model with stateful
-    layers the batch size their states are fixed to (the only one they take)."""
-    from refkeras.layers.recurrent import _layer_batch_size, stateful_layers
-    for layer in stateful_layers(model) if model.stateful else []:
-        fixed = _layer_batch_size(layer)
-        if fixed:
-            return fixed
-    return 32
-
 class Model(Network):
     """A trainable graph of layers: `Model(inputs, outputs)`.
 
@@ -445,7 +434,7 @@ class Model(Network):
         if kwargs:
             raise TypeError('Unrecognized keyword arguments: %s' % sorted(kwargs))
         if batch_size is None and steps_per_epoch is None:
-            batch_size = _default_batch_size(self)
+            batch_size = 32
         if x is None and y is None and steps_per_epoch is None:
             raise ValueError('If fitting from data tensors, you should specify the '
                              '`steps_per_epoch` argument.')
@@ -600,7 +589,7 @@ class Model(Network):
         """
         self._check_compiled()
         if batch_size is None and steps is None:
-            batch_size = _default_batch_size(self)
+            batch_size = 32
         xs, ys, sws = self._standardize_user_data(x, y, sample_weight, batch_size=batch_size)
         outs = self._test_loop(xs, ys, sws, batch_size=batch_size or 32, verbose=verbose)
         return unpack_singleton(outs)
@@ -615,7 +604,7 @@ class Model(Network):
             ValueError: for input that does not match the model's inputs.
         """
         if batch_size is None and steps is None:
-            batch_size = _default_batch_size(self)
+            batch_size = 32
         xs, _, _ = self._standardize_user_data(x, batch_size=batch_size)
         num_samples = int(xs[0].shape[0])
         dtypes = self._input_dtypes()
