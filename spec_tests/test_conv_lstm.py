@@ -367,3 +367,18 @@ def test_a_stateful_model_runs_a_single_batch_of_its_size_with_the_default_batch
     assert 'fixed batch size of 1' in str(info.value)
     for old, new in zip(before, model.layers[0].states):
         np.testing.assert_array_equal(old, K.get_value(new))
+
+
+def test_the_cell_names_each_gates_part_of_the_weights_as_keras():
+    layer = ConvLSTM2D(3, (2, 2))
+    layer.build((None, 2, 4, 4, 2))
+    cell = layer.cell
+    kernel = K.get_value(cell.kernel)
+    for index, gate in enumerate('ifco'):
+        np.testing.assert_array_equal(K.eval(getattr(cell, 'kernel_' + gate)),
+                                      kernel[..., 3 * index:3 * index + 3])
+        assert K.int_shape(getattr(cell, 'recurrent_kernel_' + gate)) == (2, 2, 3, 3)
+    np.testing.assert_array_equal(K.eval(cell.bias_f), [1, 1, 1])
+    no_bias = ConvLSTM2D(3, (2, 2), use_bias=False)
+    no_bias.build((None, 2, 4, 4, 2))
+    assert no_bias.cell.bias_i is None

@@ -356,3 +356,75 @@ def test_bad_input_rank_is_a_clear_error_naming_the_layer():
     with pytest.raises(ValueError) as info:
         CuDNNGRU(0)
     assert 'units' in str(info.value)
+
+
+def _parse_cudnn_buffer(buffer, shapes):
+    """Cuts cuDNN's flat parameter buffer into row-major matrices/vectors of `shapes`."""
+    pieces, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        pieces.append(buffer[start:start + size].reshape(shape))
+        start += size
+    assert start == buffer.size
+    return pieces
+
+
+def test_the_buffer_keras_hands_to_cudnn_drives_cudnns_lstm_to_the_layers_outputs():
+    """Keras 2.2.4's `_canonical_to_params` with its gate attributes, in cuDNN's order
+    (i, f, c, o), read back as cuDNN reads it, computes what the layer computes."""
+    with float64():
+        units, input_dim = 2, 3
+        layer = CuDNNLSTM(units, return_sequences=True)
+        layer.build((None, None, input_dim))
+        rng = np.random.RandomState(8)
+        layer.set_weights([rng.uniform(-0.5, 0.5, w.shape) for w in layer.get_weights()])
+        params = K.eval(layer._canonical_to_params(
+            weights=[layer.kernel_i, layer.kernel_f, layer.kernel_c, layer.kernel_o,
+                     layer.recurrent_kernel_i, layer.recurrent_kernel_f,
+                     layer.recurrent_kernel_c, layer.recurrent_kernel_o],
+            biases=[layer.bias_i_i, layer.bias_f_i, layer.bias_c_i, layer.bias_o_i,
+                    layer.bias_i, layer.bias_f, layer.bias_c, layer.bias_o]))
+        w_ = _parse_cudnn_buffer(params, [(units, input_dim)] * 4 + [(units, units)] * 4 +
+                                 [(units,)] * 8)
+        w, r, bw, br = w_[:4], w_[4:8], w_[8:12], w_[12:]
+        x = rng.uniform(-1, 1, (2, 3, input_dim))
+        h = c = np.zeros((2, units))
+        expected = []
+        for t in range(3):
+            pre = [x[:, t] @ w[g].T + h @ r[g].T + bw[g] + br[g] for g in range(4)]
+            c = sigmoid(pre[1]) * c + sigmoid(pre[0]) * np.tanh(pre[2])
+            h = sigmoid(pre[3]) * np.tanh(c)
+            expected.append(h)
+        np.testing.assert_allclose(K.eval(layer(K.constant(x))), np.stack(expected, 1),
+                                   atol=FORWARD_TOL)
+
+
+def test_the_buffer_keras_hands_to_cudnn_drives_cudnns_gru_to_the_layers_outputs():
+    """The same for CuDNNGRU, whose buffer Keras fills in cuDNN's order r, z, h."""
+    with float64():
+        units, input_dim = 3, 2
+        layer = CuDNNGRU(units, return_sequences=True)
+        layer.build((None, None, input_dim))
+        rng = np.random.RandomState(9)
+        layer.set_weights([rng.uniform(-0.5, 0.5, w.shape) for w in layer.get_weights()])
+        params = K.eval(layer._canonical_to_params(
+            weights=[layer.kernel_r, layer.kernel_z, layer.kernel_h, layer.recurrent_kernel_r,
+                     layer.recurrent_kernel_z, layer.recurrent_kernel_h],
+            biases=[layer.bias_r_i, layer.bias_z_i, layer.bias_h_i, layer.bias_r,
+                    layer.bias_z, layer.bias_h]))
+        w_ = _parse_cudnn_buffer(params, [(units, input_dim)] * 3 + [(units, units)] * 3 +
+                                 [(units,)] * 6)
+        (w_r, w_z, w_h), (r_r, r_z, r_h) = w_[:3], w_[3:6]
+        (b_r, b_z, b_h), (rb_r, rb_z, rb_h) = w_[6:9], w_[9:]
+        x = rng.uniform(-1, 1, (2, 4, input_dim))
+        h = np.zeros((2, units))
+        expected = []
+        for t in range(4):
+            xt = x[:, t]
+            reset = sigmoid(xt @ w_r.T + b_r + h @ r_r.T + rb_r)
+            update = sigmoid(xt @ w_z.T + b_z + h @ r_z.T + rb_z)
+            candidate = np.tanh(xt @ w_h.T + b_h + reset * (h @ r_h.T + rb_h))
+            h = (1 - update) * candidate + update * h
+            expected.append(h)
+        np.testing.assert_allclose(K.eval(layer(K.constant(x))), np.stack(expected, 1),
+                                   atol=FORWARD_TOL)

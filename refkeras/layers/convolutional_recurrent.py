@@ -270,6 +270,23 @@ class ConvLSTM2DCell(Layer):
         return _merge_config(super(ConvLSTM2DCell, self).get_config(), config)
 
 
+def _gate_view(weight, index):
+    """A property: gate `index`'s part of the cell's `weight` (Keras 2.2.4's
+    `kernel_i`, `recurrent_kernel_f`, `bias_c`, ...; None for a missing bias)."""
+    def read(cell):
+        value = getattr(cell, weight)
+        if value is None:
+            return None
+        return value[..., index * cell.filters:(index + 1) * cell.filters]
+    return property(read)
+
+
+for _index, _gate in enumerate('ifco'):
+    setattr(ConvLSTM2DCell, 'kernel_' + _gate, _gate_view('kernel', _index))
+    setattr(ConvLSTM2DCell, 'recurrent_kernel_' + _gate, _gate_view('recurrent_kernel', _index))
+    setattr(ConvLSTM2DCell, 'bias_' + _gate, _gate_view('bias', _index))
+
+
 # --- the RNN over images -------------------------------------------------------------------
 
 class ConvRNN2D(RNN):

@@ -77,6 +77,30 @@ def cudnn_recurrent_kernels(recurrent_kernel, gates):
     return K.permute_dimensions(_gate_blocks(recurrent_kernel, gates), (0, 2, 1))
 
 
+def _gate_views(gate_names, bias_names):
+    """Properties naming the gates' parts of the weights, as Keras 2.2.4's attributes
+    (`kernel_i`, `recurrent_kernel_i`, `bias_i_i` (input bias), `bias_i` (recurrent
+    bias), ...): slices of the three weights, computed when read."""
+    def column(weight, index):
+        def read(self):
+            units = self.units
+            return getattr(self, weight)[:, index * units:(index + 1) * units]
+        return property(read)
+
+    def piece(index):
+        def read(self):
+            return self.bias[index * self.units:(index + 1) * self.units]
+        return property(read)
+
+    views = {}
+    for index, gate in enumerate(gate_names):
+        views['kernel_' + gate] = column('kernel', index)
+        views['recurrent_kernel_' + gate] = column('recurrent_kernel', index)
+    for index, name in enumerate(bias_names):
+        views[name] = piece(index)
+    return views
+
+
 class _CuDNNCell(object):
     """What `RNN` asks of a cell: the state sizes (the step is the layer's own)."""
 
@@ -204,6 +228,12 @@ class _CuDNNRNN(RNN):
 
     def _sequence_step(self):
         raise NotImplementedError
+
+    def _canonical_to_params(self, weights, biases):
+        """The flat parameter buffer Keras 2.2.4 handed to cuDNN: every weight and
+        then every bias flattened row by row, concatenated, in the order given."""
+        return K.concatenate([K.reshape(x, (-1,)) for x in list(weights) + list(biases)],
+                             axis=0)
 
     @property
     def trainable_weights(self):
@@ -381,3 +411,12 @@ class CuDNNGRU(_CuDNNRNN):
         base = super(CuDNNGRU, self).get_config()
         base.update(config)
         return base
+
+
+# Keras 2.2.4's names for the gates' parts of the weights (read-only slices).
+for _cls, _gates, _biases in ((CuDNNLSTM, 'ifco', ['bias_i_i', 'bias_f_i', 'bias_c_i', 'bias_o_i',
+                                                    'bias_i', 'bias_f', 'bias_c', 'bias_o']),
+                              (CuDNNGRU, 'zrh', ['bias_z_i', 'bias_r_i', 'bias_h_i',
+                                                 'bias_z', 'bias_r', 'bias_h'])):
+    for _name, _view in _gate_views(_gates, _biases).items():
+        setattr(_cls, _name, _view)
