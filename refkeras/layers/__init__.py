@@ -37,6 +37,8 @@ from refkeras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # 
 from refkeras.layers.local import LocallyConnected1D, LocallyConnected2D  # noqa: F401
 from refkeras.layers.convolutional_recurrent import ConvLSTM2D, ConvLSTM2DCell, ConvRNN2D  # noqa: F401
 from refkeras.layers.cudnn_recurrent import CuDNNGRU, CuDNNLSTM  # noqa: F401
+from refkeras.legacy.layers import (AtrousConvolution1D, AtrousConvolution2D,  # noqa: F401
+                                    Highway, MaxoutDense, Recurrent)
 from refkeras.utils.generic_utils import deserialize_keras_object, serialize_keras_object
 
 
@@ -47,6 +49,14 @@ def serialize(layer):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds a layer (or model) from `serialize`'s output.
+
+    # Arguments
+        config: `{'class_name': ..., 'config': ...}`.
+        custom_objects: optional dict of custom layer classes (and functions
+            they use) by name.
+
+    # Returns
+        A layer, or a `Model` / `Sequential`.
 
     # Raises
         ValueError: for an unknown class name, saying how to pass custom objects.
