@@ -41,6 +41,7 @@ from refkeras import backend as K
 from refkeras.backend.ops_conv import conv_output_length, normalize_padding, normalize_tuple
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine.base_layer import InputSpec, Layer
+from refkeras.legacy import interfaces
 from refkeras.layers.convolutional import checked, known_channels
 from refkeras.layers.recurrent import (RNN, _composed_lstm_gates, _dropout_masks,
                                        _fused_lstm_gates, _rename_weights, _state_sizes,
@@ -564,6 +565,7 @@ class ConvLSTM2D(ConvRNN2D):
         ValueError: naming the layer, as `ConvLSTM2DCell` and `ConvRNN2D`.
     """
 
+    @interfaces.legacy_convlstm2d_support
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  dilation_rate=(1, 1), activation='tanh', recurrent_activation='hard_sigmoid',
                  use_bias=True, kernel_initializer='glorot_uniform',

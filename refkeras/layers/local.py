@@ -22,6 +22,7 @@ from refkeras import activations, constraints, initializers, regularizers
 from refkeras import backend as K
 from refkeras.backend.ops_conv import conv_output_length, normalize_padding, normalize_tuple
 from refkeras.engine.base_layer import InputSpec, Layer
+from refkeras.legacy import interfaces
 from refkeras.layers.convolutional import channel_axis, checked, known_channels
 from refkeras.layers.core import bias_and_activation
 from refkeras.utils.generic_utils import transpose_shape
@@ -210,6 +211,7 @@ class LocallyConnected1D(_LocallyConnected):
 
     rank = 1
 
+    @interfaces.legacy_conv1d_support
     def __init__(self, filters, kernel_size, strides=1, padding='valid', data_format=None,
                  activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,
@@ -274,6 +276,7 @@ class LocallyConnected2D(_LocallyConnected):
 
     rank = 2
 
+    @interfaces.legacy_conv2d_support
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,
