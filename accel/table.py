@@ -18,6 +18,7 @@ def _load():
         from accel import prims_array, prims_conv, prims_math, prims_nn, prims_rnn  # noqa: F401
         from accel import prims_fused, prims_updates  # noqa: F401
         from accel import prims_ctc  # noqa: F401
+        from accel import prims_gru  # noqa: F401
         _LOADED.append(True)
     from accel.registry import ACCEL_REGISTRY
     return ACCEL_REGISTRY

@@ -850,6 +850,61 @@ def check_lstm_gates(name, data):
     run(name, inputs, attrs, fwd, grad_tol, g)
 
 
+# Candidate activations without a kink: the two sides may round the candidate's
+# pre-activation differently, and a kink there would flip its derivative.
+GRU_CANDIDATE_ACTIVATIONS = ['linear', 'tanh', 'sigmoid', 'softsign', 'softplus', 'elu']
+
+
+@case('gru_gates')
+def check_gru_gates(name, data):
+    """The gates' pre-activations x + h are one float32 sum, the same on both
+    sides, so z and r are within A = 12 ulps (the unary cases' bound; kinked
+    recurrent activations are safe), derivatives (magnitude <= 1) within
+    D = 2A eps absolutely. The candidate's pre-activation p = x2 + r h2 is
+    within e_p = (A + 2) eps (|x2| + |r h2|) (r's error, the product's and the
+    sum's roundings), the candidate within e_c = A eps |cand| + e_p (slope <= 1)
+    and its derivative within 2A eps + 2 e_p (|act''| <= 2, softsign's at 0).
+    The output z h_prev + (1 - z) cand then carries e_z (|h_prev| + |cand|) +
+    |1 - z| e_c plus four roundings. Each gradient is the product of the factors
+    of the rule; its error is the sum over factors of (the factor's error times
+    the other factors' magnitudes), plus one rounding per product."""
+    batch, units = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 5))
+    x_part = draw_array(data, (3, batch, units), np.float32, -2, 2)
+    h_part = draw_array(data, (3, batch, units), np.float32, -2, 2)
+    h_prev = draw_array(data, (batch, units), np.float32, -2, 2)
+    attrs = {'activation': data.draw(st.sampled_from(GRU_CANDIDATE_ACTIVATIONS)),
+             'recurrent_activation': data.draw(st.sampled_from(LSTM_ACTIVATIONS))}
+    A, eps = 12, eps_of(np.float32)
+    D = 2 * A * eps
+    act = lambda x: _activation64(attrs['activation'], x)  # noqa: E731
+    rec = lambda x: _activation64(attrs['recurrent_activation'], x)  # noqa: E731
+    x64, h64, hp = (v.astype(np.float64) for v in (x_part, h_part, h_prev))
+    z = rec((x_part[0] + h_part[0]).astype(np.float64))
+    r = rec((x_part[1] + h_part[1]).astype(np.float64))
+    cand = act(x64[2] + r * h64[2])
+    e_z, e_r = A * eps * np.abs(z), A * eps * np.abs(r)
+    e_p = (A + 2) * eps * (np.abs(x64[2]) + np.abs(r * h64[2]))
+    e_c = A * eps * np.abs(cand) + e_p
+    e_dact = D + 2 * e_p
+    one_minus_z = np.abs(1 - z)
+    err_out = e_z * (np.abs(hp) + np.abs(cand)) + one_minus_z * e_c + \
+        4 * eps * (np.abs(z * hp) + one_minus_z * np.abs(cand))
+    g = draw_upstream(data, (batch, units), np.float32)
+
+    def grad_tol(k, g, out, inputs):
+        g = np.abs(g.astype(np.float64))
+        diff = np.abs(hp - cand)
+        e_gz = g * (e_c + diff * (D + 3 * eps))
+        m_gc = g * one_minus_z                          # |g_pre_candidate|, |act'| <= 1
+        e_gc = g * (e_z + one_minus_z * (e_dact + 3 * eps))
+        e_gr = e_gc * np.abs(h64[2]) + m_gc * np.abs(h64[2]) * (D + 2 * eps)
+        if k == 2:
+            return g * (e_z + eps)
+        third = e_gc if k == 0 else e_gc * np.abs(r) + m_gc * (e_r + eps)
+        return np.stack([e_gz, e_gr, third])
+    run(name, [x_part, h_part, h_prev], attrs, lambda want: err_out, grad_tol, g)
+
+
 # --- shape and indexing: exact ------------------------------------------------------
 
 @case('reshape')

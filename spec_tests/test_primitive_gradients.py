@@ -722,8 +722,36 @@ def lstm_gates_oracle(z, c_prev, activation='tanh', recurrent_activation='hard_s
     return out
 
 
+# --- gru_gates (refkeras/backend/prims_gru.py) ---
+@st.composite
+def gru_gates_example(draw):
+    # Pre-activations on the off-grid 0.01 lattice within (-1.2, 1.2): x_part + h_part and
+    # x_part[2] + r * h_part[2] stay inside (-2.4, 2.4), away from hard_sigmoid's kinks.
+    batch, units = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    x_part = draw(arrays((3, batch, units), grid(-1.2, 1.2, offset=OFF_GRID)))
+    h_part = draw(arrays((3, batch, units), grid(-1.2, 1.2, offset=OFF_GRID)))
+    h_prev = draw(arrays((batch, units), smooth(-2, 2)))
+    attrs = {'activation': draw(st.sampled_from(['tanh', 'sigmoid', 'linear', 'softsign',
+                                                 'softplus'])),
+             'recurrent_activation': draw(st.sampled_from(['sigmoid', 'hard_sigmoid', 'tanh',
+                                                           'linear']))}
+    return Example([x_part, h_part, h_prev], [True, True, True], attrs)
+
+
+def gru_gates_oracle(x_part, h_part, h_prev, activation='tanh', recurrent_activation='sigmoid'):
+    act, rec = LSTM_GATE_FUNCTIONS[activation], LSTM_GATE_FUNCTIONS[recurrent_activation]
+    out = np.empty(np.shape(h_prev))
+    for index in np.ndindex(np.shape(h_prev)):
+        x = [float(x_part[(k,) + index]) for k in range(3)]
+        h = [float(h_part[(k,) + index]) for k in range(3)]
+        z, r = rec(x[0] + h[0]), rec(x[1] + h[1])
+        out[index] = z * float(h_prev[index]) + (1.0 - z) * act(x[2] + r * h[2])
+    return out
+
+
 CASES_WITH_GRADIENT = {
     'lstm_gates': Case(lstm_gates_example(), lstm_gates_oracle),
+    'gru_gates': Case(gru_gates_example(), gru_gates_oracle),
     'add': Case(binary(), elementwise(lambda a, b: a + b)),
     'subtract': Case(binary(), elementwise(lambda a, b: a - b)),
     'multiply': Case(binary(), elementwise(lambda a, b: a * b)),

@@ -13,12 +13,13 @@ import contextlib as _contextlib
 from refkeras.backend import config as _config
 from refkeras.backend import prims_array, prims_conv, prims_math, prims_nn  # noqa: F401 (register primitives)
 from refkeras.backend import prims_fused, prims_updates  # noqa: F401 (register primitives)
-from refkeras.backend import prims_ctc  # noqa: F401 (register primitives)
+from refkeras.backend import prims_ctc, prims_gru  # noqa: F401 (register primitives)
 from refkeras.backend.graph import LEARNING_PHASE  # noqa: F401
 from refkeras.backend.ops import *  # noqa: F401,F403
 from refkeras.backend.ops_conv import *  # noqa: F401,F403
 from refkeras.backend.ops_functional import *  # noqa: F401,F403
 from refkeras.backend.ops_ctc import *  # noqa: F401,F403
+from refkeras.backend.ops_local import *  # noqa: F401,F403
 from refkeras.backend.ops import Function, value_of  # noqa: F401
 from refkeras.backend.ops_rnn import *  # noqa: F401,F403
 from refkeras.backend.registry import REGISTRY  # noqa: F401

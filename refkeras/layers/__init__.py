@@ -34,6 +34,9 @@ from refkeras.layers.embeddings import Embedding  # noqa: F401
 from refkeras.layers.recurrent import (GRU, GRUCell, LSTM, LSTMCell, RNN,  # noqa: F401
                                        SimpleRNN, SimpleRNNCell, StackedRNNCells)
 from refkeras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
+from refkeras.layers.local import LocallyConnected1D, LocallyConnected2D  # noqa: F401
+from refkeras.layers.convolutional_recurrent import ConvLSTM2D, ConvLSTM2DCell, ConvRNN2D  # noqa: F401
+from refkeras.layers.cudnn_recurrent import CuDNNGRU, CuDNNLSTM  # noqa: F401
 from refkeras.legacy.layers import (AtrousConvolution1D, AtrousConvolution2D,  # noqa: F401
                                     Highway, MaxoutDense, Recurrent)
 from refkeras.utils.generic_utils import deserialize_keras_object, serialize_keras_object

@@ -1280,6 +1280,10 @@ def check_stateful_batch(model, arrays, batch_size):
         where = 'Layer %s of model %s is stateful' % (layer.name, model.name)
         if not fixed:
             raise ValueError('%s, but its batch size is not fixed. %s' % (where, _BATCH_SIZE_HINT))
+        if batch_size is not None and int(batch_size) >= samples and samples == fixed:
+            # A single batch of exactly `fixed` samples, whatever batch_size says (so
+            # Keras's default of 32 runs a batch-1 stateful model on 1 sample).
+            continue
         if batch_size is None:
             if samples != fixed:
                 raise ValueError('%s with a fixed batch size of %d: every batch must have exactly '

@@ -137,7 +137,13 @@ def convert_rnn_weights(layer, weights):
         return weights
     wanted = 'CuDNNGRU' if target == 'CuDNNGRU' else \
         'GRU(reset_after=True)' if getattr(layer, 'reset_after', False) else None
-    if wanted is None or wanted == source:
+    if wanted is None:
+        raise ValueError('Layer %s (GRU with reset_after=False) cannot load the weights of a %s '
+                         '(bias of shape %s): that bias holds separate recurrent biases, which '
+                         'only GRU(reset_after=True) has (use it, with '
+                         "recurrent_activation='sigmoid' for the same outputs as CuDNNGRU)."
+                         % (layer.name, source, tuple(bias.shape)))
+    if wanted == source:
         return weights
     from_cudnn = source == 'CuDNNGRU'
     kernel = _per_gate(kernel, gates, from_cudnn_input if from_cudnn else to_cudnn_input)
