@@ -192,7 +192,12 @@ def list_pictures(directory, ext='jpg|jpeg|bmp|png|ppm'):
 # --- transforms of one image ------------------------------------------------------
 
 def transform_matrix_offset_center(matrix, x, y):
-    """`matrix` (3x3, homogeneous) made to act about the centre of an `x` by `y` image."""
+    """`matrix` (3x3, homogeneous) made to act about the point `(x / 2 + 0.5, y / 2 + 0.5)`.
+
+    That is Keras 2.2.4's "centre" of an `x` by `y` image: half a pixel past
+    the true centre `((x - 1) / 2, (y - 1) / 2)`, kept so that transforms
+    give Keras's pixels.
+    """
     centre_x = float(x) / 2 + 0.5
     centre_y = float(y) / 2 + 0.5
     to_centre = np.array([[1, 0, centre_x], [0, 1, centre_y], [0, 0, 1]])
