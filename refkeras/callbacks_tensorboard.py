@@ -142,7 +142,8 @@ class TensorBoard(Callback):
             every `Embedding` layer).
         embeddings_metadata: a file of labels (TSV, one line per sample, a
             header line when it has several columns) for all layers, or a
-            dict from layer name to such a file.
+            dict from layer name to such a file; a relative path is looked
+            for in `log_dir` first, as TensorBoard's projector does.
         embeddings_data: the inputs whose embeddings are written (an array,
             or a list of arrays for several inputs).
         update_freq: 'epoch' (scalars at each epoch end, step = epoch),
@@ -201,6 +202,9 @@ class TensorBoard(Callback):
     def on_train_begin(self, logs=None):
         if self.embeddings_freq and self.embeddings_data is None:
             raise ValueError('To visualize embeddings, embeddings_data must be provided.')
+        if self.embeddings_freq:
+            for layer in self._embedded_layers():
+                self._metadata_path(layer.name)
         self.writer = _summary_writer(self.log_dir)
         if self.write_graph:
             from tensorboardX.proto import event_pb2
@@ -244,8 +248,7 @@ class TensorBoard(Callback):
             if name in ('batch', 'size'):
                 continue
             try:
-                value = float(np.asarray(K.get_value(value) if hasattr(value, 'shape') and
-                                         not isinstance(value, np.ndarray) else value))
+                value = float(np.asarray(value))
             except (TypeError, ValueError):
                 warnings.warn('TensorBoard: the log entry %r is not a number (%r); it is not '
                               'written.' % (name, value))
@@ -262,20 +265,30 @@ class TensorBoard(Callback):
                 data[inputs + outputs:inputs + 2 * outputs])
 
     def _layer_outputs(self, layers, inputs):
-        """Each layer's outputs (a list per layer) on `inputs`, batch by batch."""
+        """Each layer's output tensors in this model, evaluated on `inputs`
+        batch by batch: a list of `(tag_suffix, array)` per layer.
+
+        A layer called once with one output gives the suffix `out`; otherwise
+        each output of each of its calls in this model is `out_0`, `out_1`, ...
+        """
         tensors, owners = [], []
         for position, layer in enumerate(layers):
-            outputs = layer.output if isinstance(layer.output, list) else [layer.output]
-            tensors.extend(outputs)
-            owners.extend([position] * len(outputs))
+            for node in layer._inbound_nodes:
+                if node in self.model._network_nodes:
+                    tensors.extend(node.output_tensors)
+                    owners.extend([position] * len(node.output_tensors))
         function = K.function(list(self.model.inputs), tensors)
         pieces = [[] for _ in tensors]
         for batch, _ in _batches(inputs, self.batch_size):
             for index, value in enumerate(function(batch)):
                 pieces[index].append(np.asarray(value))
         values = [np.concatenate(piece) for piece in pieces]
-        return [[value for value, owner in zip(values, owners) if owner == position]
-                for position in range(len(layers))]
+        result = []
+        for position in range(len(layers)):
+            mine = [value for value, owner in zip(values, owners) if owner == position]
+            result.append([('out' if len(mine) == 1 else 'out_%d' % k, value)
+                           for k, value in enumerate(mine)])
+        return result
 
     def _validation_gradients(self, inputs, targets, weights):
         """The gradient of the validation loss (test mode, as Keras's) with
@@ -309,13 +322,10 @@ class TensorBoard(Callback):
                     images = _weight_image(value)
                     if images is not None:
                         self.writer.add_images(tag, images, epoch, dataformats='NHWC')
-        layers = [layer for layer in self.model.layers if layer._inbound_nodes]
+        layers = self.model.layers
         for layer, outputs in zip(layers, self._layer_outputs(layers, inputs)):
-            if len(outputs) == 1 and not isinstance(layer.output, list):
-                self.writer.add_histogram('%s_out' % layer.name, outputs[0], epoch)
-            else:
-                for index, output in enumerate(outputs):
-                    self.writer.add_histogram('%s_out_%d' % (layer.name, index), output, epoch)
+            for suffix, value in outputs:
+                self.writer.add_histogram('%s_%s' % (layer.name, suffix), value, epoch)
         self.writer.flush()
 
     def _embedded_layers(self):
@@ -329,11 +339,29 @@ class TensorBoard(Callback):
                           'not written.' % missing)
         return layers
 
-    def _metadata(self, layer_name):
-        """`(labels, header)` from the layer's metadata file, or `(None, None)`."""
+    def _metadata_path(self, layer_name):
+        """The layer's metadata file: as TensorBoard's projector reads it,
+        relative to `log_dir` (or as given, if it is found there instead);
+        None if the layer has none.
+
+        # Raises
+            FileNotFoundError: if the file is in neither place.
+        """
         path = self.embeddings_metadata if isinstance(self.embeddings_metadata, str) \
             else self.embeddings_metadata.get(layer_name)
         if not path:
+            return None
+        for candidate in (os.path.join(self.log_dir, path), path):
+            if os.path.isfile(candidate):
+                return candidate
+        raise FileNotFoundError('TensorBoard: the embeddings_metadata file %r of layer %r is '
+                                'neither in log_dir (%r) nor at that path.'
+                                % (path, layer_name, self.log_dir))
+
+    def _metadata(self, layer_name):
+        """`(labels, header)` from the layer's metadata file, or `(None, None)`."""
+        path = self._metadata_path(layer_name)
+        if path is None:
             return None, None
         with open(path) as handle:
             lines = handle.read().splitlines()
@@ -348,11 +376,12 @@ class TensorBoard(Callback):
         data = self.embeddings_data
         inputs = list(data) if isinstance(data, (list, tuple)) else [data]
         for layer, outputs in zip(layers, self._layer_outputs(layers, inputs)):
-            for output in outputs:
-                labels, header = self._metadata(layer.name)
+            labels, header = self._metadata(layer.name)
+            for suffix, output in outputs:
+                tag = layer.name if len(outputs) == 1 else '%s_%s' % (layer.name, suffix)
                 self.writer.add_embedding(np.reshape(output, (len(output), -1)),
                                           metadata=labels, metadata_header=header,
-                                          global_step=epoch, tag=layer.name)
+                                          global_step=epoch, tag=tag)
         self.writer.flush()
 
 

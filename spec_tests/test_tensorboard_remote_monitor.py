@@ -288,3 +288,24 @@ def test_remote_monitor_warns_when_the_server_is_down_and_training_goes_on():
 def test_remote_monitor_refuses_a_root_that_is_not_a_web_address():
     with pytest.raises(ValueError, match='root'):
         RemoteMonitor(root='localhost:9000')
+
+
+def test_embedding_metadata_is_read_from_log_dir_and_a_missing_file_is_named(tmp_path,
+                                                                             TensorBoard):
+    x, y = classification_data()
+    (tmp_path / 'labels.tsv').write_text('\n'.join('sample%d' % i for i in range(len(x))))
+    model = classifier()
+    model.fit(x, y, epochs=1, verbose=0,
+              callbacks=[TensorBoard(str(tmp_path), embeddings_freq=1,
+                                     embeddings_layer_names=['hidden'], embeddings_data=x,
+                                     embeddings_metadata='labels.tsv')])
+    written = (tmp_path / '00000' / 'hidden' / 'metadata.tsv').read_text().split()
+    assert written == ['sample%d' % i for i in range(len(x))]
+    before = [np.array(w) for w in model.get_weights()]
+    with pytest.raises(FileNotFoundError, match='missing.tsv'):
+        model.fit(x, y, epochs=1, verbose=0,
+                  callbacks=[TensorBoard(str(tmp_path), embeddings_freq=1,
+                                         embeddings_layer_names=['hidden'], embeddings_data=x,
+                                         embeddings_metadata={'hidden': 'missing.tsv'})])
+    for old, new in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(old, new)

@@ -1,16 +1,9 @@
 """Data preprocessing: `sequence` (padding, skip-grams, time-series windows),
-`text` (tokenizing) and `image` (loading and augmenting images; needs Pillow
-and SciPy: `pip install refkeras[image]`).
+`text` (tokenizing) and `image` (loading and augmenting images).
 
-`image` is imported on first use, so `sequence` and `text` work without
-Pillow and SciPy.
+`image` needs Pillow and SciPy (`pip install refkeras[image]`) only when an
+image is read, written or transformed, so all three import without them.
 """
+from refkeras.preprocessing import image  # noqa: F401
 from refkeras.preprocessing import sequence  # noqa: F401
 from refkeras.preprocessing import text  # noqa: F401
-
-
-def __getattr__(name):
-    if name == 'image':
-        import importlib
-        return importlib.import_module('refkeras.preprocessing.image')
-    raise AttributeError("module 'refkeras.preprocessing' has no attribute %r" % name)
