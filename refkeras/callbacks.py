@@ -560,18 +560,8 @@ class EarlyStopping(Callback):
             print('Epoch %05d: early stopping' % (self.stopped_epoch + 1))
 
 
-class RemoteMonitor(Callback):
-    """Not available in refkeras: it would post epoch logs to a web server.
-
-    # Raises
-        NotImplementedError: always; use `LambdaCallback` to send logs yourself.
-    """
-
-    def __init__(self, root='http://localhost:9000', path='/publish/epoch/end/',
-                 field='data', headers=None, send_as_json=False):
-        raise NotImplementedError(
-            'RemoteMonitor is not implemented in refkeras (it has no HTTP client). '
-            'Use LambdaCallback(on_epoch_end=...) to send the logs yourself.')
+# Implemented in its own module (Python's HTTP client).
+from refkeras.callbacks_remote import RemoteMonitor  # noqa: E402,F401
 
 
 def _takes_learning_rate(schedule):
@@ -646,25 +636,8 @@ class LearningRateScheduler(Callback):
             logs['lr'] = K.get_value(self.model.optimizer.lr)[()]
 
 
-class TensorBoard(Callback):
-    """Not available in refkeras: it has no TensorBoard event-file writer.
-
-    Keras 2.2.4's TensorBoard callback writes TensorFlow summary files
-    through TensorFlow itself; refkeras does not depend on TensorFlow.
-
-    # Raises
-        NotImplementedError: always. Record the logs with `History`,
-            `CSVLogger` or a `LambdaCallback` instead.
-    """
-
-    def __init__(self, log_dir='./logs', histogram_freq=0, batch_size=32,
-                 write_graph=True, write_grads=False, write_images=False,
-                 embeddings_freq=0, embeddings_layer_names=None,
-                 embeddings_metadata=None, embeddings_data=None, update_freq='epoch'):
-        raise NotImplementedError(
-            'TensorBoard is not available in refkeras: it has no TensorBoard writer '
-            '(Keras 2.2.4 writes those files through TensorFlow). Record the epoch logs '
-            'with History (returned by fit), CSVLogger or a LambdaCallback instead.')
+# Implemented in its own module (event files written with tensorboardX).
+from refkeras.callbacks_tensorboard import TensorBoard  # noqa: E402,F401
 
 
 class ReduceLROnPlateau(Callback):

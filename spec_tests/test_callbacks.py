@@ -780,18 +780,6 @@ def test_progbar_logger_rejects_an_unknown_count_mode():
         cbks.ProgbarLogger(count_mode='batches')
 
 
-# -- not available -----------------------------------------------------------
-
-def test_tensorboard_explains_that_refkeras_has_no_writer():
-    with pytest.raises(NotImplementedError, match='no TensorBoard writer'):
-        cbks.TensorBoard(log_dir='./logs')
-
-
-def test_remote_monitor_is_not_available():
-    with pytest.raises(NotImplementedError, match='RemoteMonitor'):
-        cbks.RemoteMonitor()
-
-
 def test_callback_list_warns_about_slow_batch_hooks(monkeypatch):
     # Batch hooks taking 0.5 s while the batch itself took 0.2 s.
     times = iter([0.0, 0.5, 0.5,          # on_batch_begin: before, after, enter batch

@@ -17,3 +17,4 @@ from refkeras.utils.data_utils import Sequence  # noqa: F401
 from refkeras.utils.data_utils import get_file  # noqa: F401
 from refkeras.utils.io_utils import HDF5Matrix  # noqa: F401
 from refkeras.utils.progbar import Progbar  # noqa: F401
+from refkeras.utils.vis_utils import plot_model  # noqa: F401
