@@ -144,6 +144,7 @@ class Layer(object):
         self._weight_regularizers = []
         self._losses = []
         self._updates = []
+        self._per_input_updates = {}
         self._inbound_nodes = []
         self._outbound_nodes = []
         self._per_input_losses = {}
@@ -261,9 +262,38 @@ class Layer(object):
             self._losses.append(loss)
 
     def add_update(self, updates, inputs=None):
-        """Registers state updates. Eager backend updates already happened when
-        computed (`K.update`), so this only records them for inspection."""
-        self._updates.extend(to_list(updates))
+        """Records updates of the layer's state, as Keras 2.2.4 does.
+
+        refkeras runs updates eagerly (a `BatchNormalization` moves its
+        moving statistics while it runs in a training step), so what is
+        recorded here is the list that `updates` and `get_updates_for`
+        report, and that a training step is allowed to apply (see
+        `run_context.updates_allowed`).
+
+        # Arguments
+            updates: an update (for the built-in layers, the variable it
+                changes) or a list of them.
+            inputs: the input tensor(s) the updates depend on (a
+                `BatchNormalization` update depends on the batch it
+                normalizes), or None for unconditional updates.
+        """
+        if updates is None or (isinstance(updates, list) and not updates):
+            return
+        updates = to_list(updates)
+        self._updates.extend(updates)
+        if isinstance(inputs, list) and not inputs:
+            inputs = None
+        key = _inputs_key(inputs)
+        self._per_input_updates.setdefault(key, []).extend(updates)
+
+    def _add_call_updates(self, inputs, arguments):
+        """Records the updates that a call on symbolic `inputs` makes when it runs.
+
+        Called by `__call__` for every symbolic call, after the layer is
+        built. Layers whose `call` changes state (`BatchNormalization`) record
+        those updates here with `add_update(..., inputs)`; `arguments` are the
+        call's keyword arguments (e.g. `training=False` makes none).
+        """
 
     @property
     def losses(self):
@@ -275,13 +305,28 @@ class Layer(object):
 
     @property
     def updates(self):
+        """The recorded updates; none for a layer that is neither trainable
+        nor stateful (Keras 2.2.4: a frozen `BatchNormalization` keeps its
+        moving statistics)."""
+        if not self.trainable and not self.stateful:
+            return []
         return list(self._updates)
 
     def get_losses_for(self, inputs):
         return self.losses if inputs is None else []
 
     def get_updates_for(self, inputs):
-        return self.updates if inputs is None else []
+        """The updates recorded for `inputs` (None: the unconditional ones).
+
+        # Arguments
+            inputs: the tensor or list of tensors given to `add_update`, or None.
+
+        # Returns
+            A list (empty for a layer that is neither trainable nor stateful).
+        """
+        if not self.trainable and not self.stateful:
+            return []
+        return list(self._per_input_updates.get(_inputs_key(inputs), []))
 
     # --- building and calling ----------------------------------------------------
 
@@ -423,6 +468,7 @@ class Layer(object):
             out.node = node
             out.index = i
             out._keras_history = (self, node_index, i)
+        self._add_call_updates(inputs, kwargs)
         return unpack_singleton(outputs)
 
     def _output_is_float(self):
@@ -528,6 +574,17 @@ class Layer(object):
 
     def __repr__(self):
         return '<%s name=%s>' % (self.__class__.__name__, self.name)
+
+
+def _inputs_key(inputs):
+    """The key under which updates (or losses) conditional on `inputs` are kept.
+
+    None for unconditional ones; otherwise the ids of the input tensors, in
+    order (Keras 2.2.4's `object_list_uid`).
+    """
+    if inputs is None:
+        return None
+    return tuple(id(x) for x in to_list(inputs))
 
 
 def _unique(items):

@@ -209,7 +209,47 @@ class Network(Layer):
 
     @property
     def updates(self):
-        return [u for layer in self.layers for u in layer.updates]
+        """The updates of the layers' calls that belong to this graph, as Keras 2.2.4 lists them.
+
+        For each layer: the updates conditional on the inputs of each of its
+        calls inside this network, then its unconditional ones. A call of a
+        shared layer outside the network does not count. A network that is
+        neither trainable nor stateful lists none. refkeras applies updates
+        eagerly; a training step applies exactly those listed here when it is
+        made (`Model._make_train_function`).
+        """
+        if not self.trainable and not self.stateful:
+            return []
+        updates = []
+        for layer in self.layers:
+            updates.extend(self._conditional_updates_of(layer))
+            updates.extend(layer.get_updates_for(None))
+        return updates + Layer.get_updates_for(self, None)
+
+    def _conditional_updates_of(self, layer):
+        """`layer`'s updates for the inputs of its calls inside this network."""
+        own_nodes = getattr(self, '_network_nodes', ())
+        return [u for node in layer._inbound_nodes if node in own_nodes
+                for u in layer.get_updates_for(node.input_tensors)]
+
+    def get_updates_for(self, inputs):
+        """The updates for `inputs`, as the outer model of a nested one asks for them.
+
+        For the inputs of one of this network's calls (its own inputs, or
+        other tensors it was called on), the updates its graph makes when it
+        runs, i.e. those conditional on its layers' calls inside it; for
+        None, its layers' unconditional updates. Updates added to the
+        network itself with `add_update(..., inputs)` are included.
+        """
+        if not self.trainable and not self.stateful:
+            return []
+        own = Layer.get_updates_for(self, inputs)
+        if inputs is None:
+            return [u for layer in self.layers for u in layer.get_updates_for(None)] + own
+        key = [id(x) for x in to_list(inputs)]
+        if any([id(x) for x in node.input_tensors] == key for node in self._inbound_nodes):
+            return [u for layer in self.layers for u in self._conditional_updates_of(layer)] + own
+        return own
 
     @property
     def stateful(self):
@@ -348,3 +388,39 @@ class Network(Layer):
         """The architecture as plain YAML (`refkeras.models.model_from_yaml` reads it)."""
         from refkeras.engine import saving
         return saving.model_to_yaml(self, **kwargs)
+
+
+def get_source_inputs(tensor, layer=None, node_index=None):
+    """The input tensors (`Input()` placeholders) needed to compute `tensor`.
+
+    Follows the layer calls that produced `tensor` back to the layers that
+    have no inbound layers (input layers, or a layer wrapping a given
+    tensor), as Keras 2.2.4's `get_source_inputs`.
+
+    # Arguments
+        tensor: the tensor to start from.
+        layer: the layer that produced `tensor`; by default read from
+            `tensor._keras_history`.
+        node_index: the index of that layer's call that produced `tensor`.
+
+    # Returns
+        A list of tensors, each listed once, in the order they are met
+        walking the inbound layers first to last. A value without layer
+        history is returned as it is.
+    """
+    if getattr(tensor, '_keras_history', None) is None:
+        return tensor
+    if layer is None or node_index is None:
+        layer, node_index, _ = tensor._keras_history
+    if not layer._inbound_nodes:
+        return [tensor]
+    node = layer._inbound_nodes[node_index]
+    if not node.inbound_layers:
+        return list(node.input_tensors)
+    sources = []
+    for x, inbound_layer, index in zip(node.input_tensors, node.inbound_layers,
+                                       node.node_indices):
+        for source in get_source_inputs(x, inbound_layer, index):
+            if all(source is not seen for seen in sources):
+                sources.append(source)
+    return sources
