@@ -44,7 +44,15 @@ class Network(Layer):
         self.output_names = [layer.name for layer in self.output_layers]
         self._map_graph()
         self._order = graph_module.topological_nodes(self.outputs, {id(x) for x in self.inputs})
-        self._feed_input_shapes = [x.shape for x in self.inputs]
+        # The inputs fed with data (Keras 2.2.4's `_feed_inputs`): not those
+        # made on a value with `Input(tensor=...)`, which read it themselves.
+        self._feed_inputs = [x for x, layer in zip(self.inputs, self.input_layers)
+                             if getattr(layer, 'is_placeholder', True)]
+        self._feed_input_names = [layer.name for layer in self.input_layers
+                                  if getattr(layer, 'is_placeholder', True)]
+        self._feed_input_shapes = [x.shape for x in self._feed_inputs]
+        self._bound_inputs = [x for x in self.inputs
+                              if all(x is not fed for fed in self._feed_inputs)]
         self.built = True
         self._is_graph_network = True
         self.supports_masking = True
@@ -270,6 +278,12 @@ class Network(Layer):
         return True
 
     # --- running ----------------------------------------------------------------
+
+    def _feed(self, values):
+        """`(input, value)` pairs for a run: `values` for the fed inputs, and
+        the current value of each input made on a value."""
+        return list(zip(self._feed_inputs, values)) + \
+            [(x, x.node.current()) for x in self._bound_inputs]
 
     def _run(self, inputs, mask, arguments):
         masks = None if mask is None else to_list(mask)

@@ -275,7 +275,7 @@ class Model(Network):
     def _forward(self, xs, phase):
         """Runs the graph; returns (outputs, masks, symbolic model losses' values)."""
         extra = [loss for loss in self._losses if isinstance(loss, SymbolicTensor)]
-        feed = list(zip(self.inputs, xs))
+        feed = self._feed(xs)
         values, masks = graph_module.evaluate(self.outputs + extra, feed, phase,
                                               order=None if extra else self._order,
                                               return_masks=True)
@@ -368,7 +368,7 @@ class Model(Network):
     # --- data -------------------------------------------------------------------
 
     def _input_dtypes(self):
-        return [np.dtype(x.dtype) for x in self.inputs]
+        return [np.dtype(x.dtype) for x in self._feed_inputs]
 
     def _standardize_user_data(self, x, y=None, sample_weight=None, class_weight=None,
                                check_batch_axis=True, batch_size=None):
@@ -376,7 +376,7 @@ class Model(Network):
         if not self.built and self.__class__.__name__ == 'Sequential':
             first = tu.standardize_single_array(x if not isinstance(x, list) else x[0])
             self.build((None,) + tuple(first.shape[1:]))
-        xs = tu.standardize_input_data(x, self.input_names, self._feed_input_shapes,
+        xs = tu.standardize_input_data(x, self._feed_input_names, self._feed_input_shapes,
                                        check_batch_axis=False, exception_prefix='input')
         self._check_stateful_batch(xs, batch_size)
         if y is None:
