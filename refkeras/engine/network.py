@@ -393,6 +393,12 @@ class Network(Layer):
         saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch,
                             reshape=reshape)
 
+    def __reduce__(self):
+        """Pickles the model as its config, weights, training configuration and
+        optimizer state (see `saving.pickling`), as Keras 2.2.4 does."""
+        from refkeras.engine.saving import pickling
+        return pickling.unpickle_model, (pickling.pickle_state(self),)
+
     def to_json(self, **kwargs):
         """The architecture as JSON (`refkeras.models.model_from_json` reads it)."""
         from refkeras.engine import saving
