@@ -10,6 +10,7 @@ import numpy as np
 
 from refkeras import backend as K
 from refkeras.backend import graph as graph_module
+from refkeras.backend.tensors import SymbolicTensor, any_symbolic
 from refkeras.engine.base_layer import Layer, Node, _unique
 from refkeras.engine.input_layer import InputLayer
 from refkeras.utils.generic_utils import to_list, unpack_singleton
@@ -144,6 +145,16 @@ class Network(Layer):
                                  'should be unique.' % (name, names.count(name)))
 
     # --- layers and weights ---------------------------------------------------
+
+    @property
+    def _input_layers(self):
+        """Keras 2.2.4's private name of `input_layers`."""
+        return self.input_layers
+
+    @property
+    def _output_layers(self):
+        """Keras 2.2.4's private name of `output_layers`."""
+        return self.output_layers
 
     @property
     def layers(self):
@@ -308,8 +319,27 @@ class Network(Layer):
         return unpack_singleton(outputs)
 
     def compute_mask(self, inputs, mask=None):
-        _, masks = self._run(inputs, mask, {})
-        return unpack_singleton(masks)
+        """The output masks for `inputs` and their masks `mask`.
+
+        On arrays, the graph runs. On symbolic tensors, masks that can exist
+        are found by running the graph on zeros standing in for them (sizes
+        unknown taken as 2); those that are always None are None, the others
+        symbolic tensors computed when the graph is evaluated.
+        """
+        values = to_list(inputs)
+        if not any_symbolic(values):
+            _, masks = self._run(inputs, mask, {})
+            return unpack_singleton(masks)
+        masks = None if mask is None else to_list(mask)
+
+        def output_masks(values, masks):
+            return self._run(values, masks, {})[1]
+        with graph_module.running_phase(0):
+            probe = output_masks(_stand_ins(values), _stand_ins(masks))
+        if all(m is None for m in probe):
+            return unpack_singleton([None] * len(self.outputs))
+        symbolic = graph_module.symbolic_aware(output_masks)(values, masks)
+        return unpack_singleton([None if p is None else m for p, m in zip(probe, symbolic)])
 
     def compute_output_shape(self, input_shape):
         """Propagates shapes through the layers' own `compute_output_shape`."""
@@ -408,6 +438,14 @@ class Network(Layer):
         """The architecture as plain YAML (`refkeras.models.model_from_yaml` reads it)."""
         from refkeras.engine import saving
         return saving.model_to_yaml(self, **kwargs)
+
+
+def _stand_ins(values):
+    """Zero arrays standing in for the symbolic tensors among `values` (None kept)."""
+    if values is None:
+        return None
+    return [np.zeros(tuple(2 if d is None else d for d in x.shape), dtype=x.dtype)
+            if isinstance(x, SymbolicTensor) else x for x in values]
 
 
 def get_source_inputs(tensor, layer=None, node_index=None):
