@@ -286,7 +286,9 @@ class Network(Layer):
 
     @property
     def uses_learning_phase(self):
-        return True
+        """Whether an output depends on the learning phase (a `Dropout` without
+        `training=` on the way to it), as Keras 2.2.4 reports it."""
+        return any(getattr(x, '_uses_learning_phase', False) for x in self.outputs)
 
     # --- running ----------------------------------------------------------------
 
