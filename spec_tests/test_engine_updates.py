@@ -180,3 +180,25 @@ def test_a_frozen_batchnormalization_keeps_its_statistics_in_a_training_phase_fu
     step([x, 1])
     np.testing.assert_allclose(K.get_value(bn.moving_mean), 0.5 * x.astype('float64').mean(0),
                                rtol=TOL32)
+
+
+class WithNormalization(L.Dense):
+    """A custom layer that runs a BatchNormalization inside its own `call`."""
+
+    def build(self, input_shape):
+        super(WithNormalization, self).build(input_shape)
+        self.normalization = L.BatchNormalization(momentum=0.5)
+
+    def call(self, inputs):
+        return self.normalization(super(WithNormalization, self).call(inputs), training=True)
+
+
+def test_a_batchnormalization_run_inside_a_custom_layer_moves_its_statistics_in_training():
+    layer = WithNormalization(3, kernel_initializer='identity', bias_initializer='zeros')
+    model = Sequential([layer], name='custom')
+    model.build((None, 3))
+    model.compile(optimizers.SGD(lr=0.0), 'mse')
+    x = _batch()
+    model.train_on_batch(x, x)
+    np.testing.assert_allclose(K.get_value(layer.normalization.moving_mean),
+                               0.5 * x.astype('float64').mean(axis=0), rtol=TOL32)

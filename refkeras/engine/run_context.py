@@ -75,11 +75,13 @@ def applying_updates(updates):
 def updates_allowed(layer, updates):
     """Whether `layer` may apply `updates` (changing its state) now.
 
-    Inside a training step: if every one of them is among the step's
-    allowed updates. Elsewhere (a `K.function` fed learning phase 1, a layer
-    called on arrays): if the layer lists updates at all, i.e. it is
-    trainable or stateful.
+    Inside a training step, for updates the layer recorded in a symbolic
+    call (it is part of the model's graph): if every one of them is among
+    the step's allowed updates. Otherwise (a `K.function` fed learning phase
+    1, a layer called on arrays, a layer used inside another layer's `call`):
+    if the layer lists updates at all, i.e. it is trainable or stateful.
     """
-    if _UPDATES:
+    recorded = {id(u) for u in layer._updates}
+    if _UPDATES and all(id(u) in recorded for u in updates):
         return all(id(u) in _UPDATES[-1] for u in updates)
     return bool(layer.trainable or layer.stateful)
