@@ -47,6 +47,20 @@ def _is_keras_tensor(x):
 
 
 def _clone_sequential_model(model, input_tensors=None):
+    """A `Sequential` model rebuilt from new layers with the same configurations.
+
+    # Arguments
+        model: a `Sequential` model.
+        input_tensors: optional single tensor to build the clone on: an
+            `Input` tensor, or a value (wrapped with `Input(tensor=...)`).
+
+    # Returns
+        A `Sequential` model whose layers are fresh copies (new weights).
+
+    # Raises
+        ValueError: if more than one input tensor is given, or the tensor
+            comes from a layer other than an input layer.
+    """
     from refkeras.engine.input_layer import Input, InputLayer
     stack = [_clone_layer(layer) for layer in model.layers]
     first = model._layers[0] if model._layers else None
@@ -72,6 +86,20 @@ def _clone_sequential_model(model, input_tensors=None):
 
 
 def _clone_functional_model(model, input_tensors=None):
+    """A functional model rebuilt from new layers with the same configurations.
+
+    # Arguments
+        model: a functional `Model`.
+        input_tensors: optional tensor (or list, one per model input) to
+            build the clone on (`Input` tensors, or values wrapped with
+            `Input(tensor=...)`); new `Input`s otherwise.
+
+    # Returns
+        A `Model` whose layers are fresh copies (new weights).
+
+    # Raises
+        ValueError: if the number of input tensors is not the model's.
+    """
     from refkeras.engine.input_layer import Input
     if input_tensors is None:
         new_inputs = [Input(batch_shape=layer.batch_input_shape, dtype=layer.dtype, name=layer.name)

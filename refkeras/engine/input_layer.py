@@ -12,6 +12,7 @@ variable's contents, as Keras 2.2.4 does with models on tensors.
 from refkeras import backend as K
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine.base_layer import Layer, Node
+from refkeras.legacy import interfaces
 
 
 class BoundValue(object):
@@ -53,6 +54,7 @@ class InputLayer(Layer):
         ValueError: when neither a shape nor a tensor is given, or both kinds are.
     """
 
+    @interfaces.legacy_input_support
     def __init__(self, input_shape=None, batch_size=None, batch_input_shape=None, dtype=None,
                  input_tensor=None, sparse=False, name=None):
         if not name:

@@ -290,6 +290,10 @@ class Network(Layer):
         `training=` on the way to it), as Keras 2.2.4 reports it."""
         return any(getattr(x, '_uses_learning_phase', False) for x in self.outputs)
 
+    def _call_uses_learning_phase(self, arguments):
+        # Called on new inputs, a model's outputs switch where its own do.
+        return any(x._uses_learning_phase for x in self.outputs)
+
     # --- running ----------------------------------------------------------------
 
     def _feed(self, values):

@@ -43,6 +43,7 @@ from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine import run_context
 from refkeras.engine import training_utils as tu
 from refkeras.engine.network import Network
+from refkeras.legacy import interfaces
 from refkeras.utils.generic_utils import unpack_singleton
 
 
@@ -615,7 +616,8 @@ class Model(Network):
             totals = weighted if totals is None else totals + weighted
             if progbar is not None:
                 progbar.update(int(ids[-1]) + 1)
-        return [float(v) for v in totals / num_samples]
+        # NumPy float64 scalars (a float subclass with `.shape == ()`), as Keras 2.2.4 returns
+        return [np.float64(v) for v in totals / num_samples]
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
                  steps=None):
@@ -691,6 +693,7 @@ class Model(Network):
 
     # --- generators -------------------------------------------------------------
 
+    @interfaces.legacy_generator_methods_support
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
                       validation_data=None, validation_steps=None, class_weight=None,
                       max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True,
@@ -707,6 +710,7 @@ class Model(Network):
             max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, shuffle=shuffle, initial_epoch=initial_epoch)
 
+    @interfaces.legacy_generator_methods_support
     def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1,
                            use_multiprocessing=False, verbose=0):
         """Loss and metrics over batches from a generator or `Sequence`."""
@@ -715,6 +719,7 @@ class Model(Network):
             self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, verbose=verbose)
 
+    @interfaces.legacy_generator_methods_support
     def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1,
                           use_multiprocessing=False, verbose=0):
         """Predictions for the batches of a generator or `Sequence`."""

@@ -275,7 +275,8 @@ def _evaluate_batches(model, batches, steps, method, source, verbose=0):
         seen += size
         if progbar is not None:
             progbar.update(step + 1)
-    return [float(v) for v in totals / seen]
+    # NumPy float64 scalars (a float subclass with `.shape == ()`), as Keras 2.2.4 returns
+    return [np.float64(v) for v in totals / seen]
 
 
 # --- the three loops ----------------------------------------------------------------------
