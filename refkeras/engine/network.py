@@ -329,7 +329,8 @@ class Network(Layer):
 
         On arrays, the graph runs. On symbolic tensors, masks that can exist
         are found by running the graph on zeros standing in for them (sizes
-        unknown taken as 2); those that are always None are None, the others
+        unknown taken as 2; not for a stateful network, whose states that
+        would change); those that are always None are None, the others
         symbolic tensors computed when the graph is evaluated.
         """
         values = to_list(inputs)
@@ -340,8 +341,10 @@ class Network(Layer):
 
         def output_masks(values, masks):
             return self._run(values, masks, {})[1]
-        with graph_module.running_phase(0):
-            probe = output_masks(_stand_ins(values), _stand_ins(masks))
+        probe = [True] * len(self.outputs)
+        if not self.stateful:
+            with graph_module.running_phase(0):
+                probe = output_masks(_stand_ins(values), _stand_ins(masks))
         if all(m is None for m in probe):
             return unpack_singleton([None] * len(self.outputs))
         symbolic = graph_module.symbolic_aware(output_masks)(values, masks)
