@@ -17,15 +17,19 @@ def clone_model(model, input_tensors=None):
 
     # Arguments
         model: a `Model` or `Sequential` model.
-        input_tensors: optional list of `Input` tensors to build the copy on;
-            by default new inputs like the model's.
+        input_tensors: optional tensor(s) to build the copy on, one per model
+            input: `Input` tensors, or values such as `K.variable`s (wrapped
+            with `Input(tensor=...)`, named `input_wrapper_for_<name>`; the
+            copy then trains on their contents with `train_on_batch(None, y)`).
+            By default new inputs like the model's.
 
     # Returns
         The new model.
 
     # Raises
-        ValueError: if `model` is not a `Model`, or for a wrong number of
-            input tensors.
+        ValueError: if `model` is not a `Model`, for a wrong number of input
+            tensors, or (Sequential) a tensor that comes from a layer other
+            than an input layer.
     """
     if not isinstance(model, Model):
         raise ValueError('Expected `model` argument to be a `Model` instance, got %r.' % (model,))
@@ -38,20 +42,26 @@ def _clone_layer(layer):
     return layer.__class__.from_config(layer.get_config())
 
 
+def _is_keras_tensor(x):
+    return getattr(x, '_keras_history', None) is not None
+
+
 def _clone_sequential_model(model, input_tensors=None):
     """A `Sequential` model rebuilt from new layers with the same configurations.
 
     # Arguments
         model: a `Sequential` model.
-        input_tensors: optional single tensor to build the clone on.
+        input_tensors: optional single tensor to build the clone on: an
+            `Input` tensor, or a value (wrapped with `Input(tensor=...)`).
 
     # Returns
         A `Sequential` model whose layers are fresh copies (new weights).
 
     # Raises
-        ValueError: if more than one input tensor is given.
+        ValueError: if more than one input tensor is given, or the tensor
+            comes from a layer other than an input layer.
     """
-    from refkeras.engine.input_layer import InputLayer
+    from refkeras.engine.input_layer import Input, InputLayer
     stack = [_clone_layer(layer) for layer in model.layers]
     first = model._layers[0] if model._layers else None
     if input_tensors is not None:
@@ -59,9 +69,15 @@ def _clone_sequential_model(model, input_tensors=None):
         if len(tensors) != 1:
             raise ValueError('To clone a Sequential model, give one input tensor; received %d.'
                              % len(tensors))
-        origin = tensors[0]._keras_history[0]
-        if not isinstance(origin, InputLayer):
-            origin = InputLayer(input_tensor=tensors[0], name='input_wrapper_for_' + model.name)
+        x = tensors[0]
+        if _is_keras_tensor(x):
+            origin = x._keras_history[0]
+            if not isinstance(origin, InputLayer):
+                raise ValueError('Cannot clone Sequential model %s on top of a tensor that comes '
+                                 'from layer %s, which is not an input layer; use the functional '
+                                 'API instead.' % (model.name, origin.name))
+        else:
+            origin = Input(tensor=x, name='input_wrapper_for_' + model.name)._keras_history[0]
         return Sequential(layers=[origin] + stack, name=model.name)
     if isinstance(first, InputLayer):
         stack = [InputLayer(batch_input_shape=first.batch_input_shape, dtype=first.dtype,
@@ -75,7 +91,8 @@ def _clone_functional_model(model, input_tensors=None):
     # Arguments
         model: a functional `Model`.
         input_tensors: optional tensor (or list, one per model input) to
-            build the clone on; new `Input`s otherwise.
+            build the clone on (`Input` tensors, or values wrapped with
+            `Input(tensor=...)`); new `Input`s otherwise.
 
     # Returns
         A `Model` whose layers are fresh copies (new weights).
@@ -88,11 +105,14 @@ def _clone_functional_model(model, input_tensors=None):
         new_inputs = [Input(batch_shape=layer.batch_input_shape, dtype=layer.dtype, name=layer.name)
                       for layer in model.input_layers]
     else:
-        new_inputs = list(input_tensors) if isinstance(input_tensors, (list, tuple)) \
+        given = list(input_tensors) if isinstance(input_tensors, (list, tuple)) \
             else [input_tensors]
-        if len(new_inputs) != len(model.inputs):
+        if len(given) != len(model.inputs):
             raise ValueError('Model %s has %d inputs; %d input tensors were given.'
-                             % (model.name, len(model.inputs), len(new_inputs)))
+                             % (model.name, len(model.inputs), len(given)))
+        new_inputs = [x if _is_keras_tensor(x) else
+                      Input(tensor=x, name='input_wrapper_for_' + layer.name)
+                      for x, layer in zip(given, model.input_layers)]
     tensor_map = {id(old): new for old, new in zip(model.inputs, new_inputs)}
     layer_map = {}
     for depth in sorted(model._nodes_by_depth, reverse=True):

@@ -92,3 +92,10 @@ def clear_session():
     _state.reset_uids()
     graph.reset_learning_phase()
     _nn.reset_seeded_generators()
+
+
+def __getattr__(name):
+    # Keras 2.2.4 code reads the running backend's name as `K._BACKEND`.
+    if name == '_BACKEND':
+        return _state.backend()
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -83,6 +83,46 @@ class Node(object):
     def outputs(self):
         return self.output_tensors
 
+    @property
+    def input_masks(self):
+        """The masks of the input tensors (None where unmasked), as Keras 2.2.4 keeps them.
+
+        A mask given as the call's `mask=` argument, else the output mask of
+        the node that produced each input. Masks are computed when first
+        asked for (`output_masks`), symbolically; the model runs its own
+        masks on the values.
+        """
+        if 'mask' in self.arguments:
+            mask = self.arguments['mask']
+            return list(mask) if isinstance(mask, (list, tuple)) else [mask]
+        masks = []
+        for x in self.input_tensors:
+            history = getattr(x, '_keras_history', None)
+            if history is None:
+                masks.append(None)
+                continue
+            layer, node_index, tensor_index = history
+            producer = layer._inbound_nodes[node_index]
+            masks.append(None if producer is self else producer.output_masks[tensor_index])
+        return masks
+
+    @property
+    def output_masks(self):
+        """The masks of the output tensors: the layer's `compute_mask` on the
+        symbolic inputs and `input_masks` (computed once, when first asked for)."""
+        if getattr(self, '_output_masks', None) is None:
+            if not self.inbound_layers:
+                masks = [None] * len(self.output_tensors)
+            else:
+                in_masks = self.input_masks
+                mask = None if all(m is None for m in in_masks) else unpack_singleton(in_masks)
+                computed = self.outbound_layer.compute_mask(
+                    unpack_singleton(list(self.input_tensors)), mask)
+                masks = list(computed) if isinstance(computed, (list, tuple)) else \
+                    [computed] * len(self.output_tensors)
+            self._output_masks = masks
+        return list(self._output_masks)
+
     def run(self, values, masks):
         """Runs the layer on concrete values; returns (outputs, masks) as lists."""
         layer = self.outbound_layer
@@ -145,6 +185,7 @@ class Layer(object):
         self._weight_regularizers = []
         self._losses = []
         self._updates = []
+        self._per_input_updates = {}
         self._inbound_nodes = []
         self._outbound_nodes = []
         self._per_input_losses = {}
@@ -263,9 +304,38 @@ class Layer(object):
             self._losses.append(loss)
 
     def add_update(self, updates, inputs=None):
-        """Registers state updates. Eager backend updates already happened when
-        computed (`K.update`), so this only records them for inspection."""
-        self._updates.extend(to_list(updates))
+        """Records updates of the layer's state, as Keras 2.2.4 does.
+
+        refkeras runs updates eagerly (a `BatchNormalization` moves its
+        moving statistics while it runs in a training step), so what is
+        recorded here is the list that `updates` and `get_updates_for`
+        report, and that a training step is allowed to apply (see
+        `run_context.updates_allowed`).
+
+        # Arguments
+            updates: an update (for the built-in layers, the variable it
+                changes) or a list of them.
+            inputs: the input tensor(s) the updates depend on (a
+                `BatchNormalization` update depends on the batch it
+                normalizes), or None for unconditional updates.
+        """
+        if updates is None or (isinstance(updates, list) and not updates):
+            return
+        updates = to_list(updates)
+        self._updates.extend(updates)
+        if isinstance(inputs, list) and not inputs:
+            inputs = None
+        key = _inputs_key(inputs)
+        self._per_input_updates.setdefault(key, []).extend(updates)
+
+    def _add_call_updates(self, inputs, arguments):
+        """Records the updates that a call on symbolic `inputs` makes when it runs.
+
+        Called by `__call__` for every symbolic call, after the layer is
+        built. Layers whose `call` changes state (`BatchNormalization`) record
+        those updates here with `add_update(..., inputs)`; `arguments` are the
+        call's keyword arguments (e.g. `training=False` makes none).
+        """
 
     @property
     def losses(self):
@@ -277,13 +347,28 @@ class Layer(object):
 
     @property
     def updates(self):
+        """The recorded updates; none for a layer that is neither trainable
+        nor stateful (Keras 2.2.4: a frozen `BatchNormalization` keeps its
+        moving statistics)."""
+        if not self.trainable and not self.stateful:
+            return []
         return list(self._updates)
 
     def get_losses_for(self, inputs):
         return self.losses if inputs is None else []
 
     def get_updates_for(self, inputs):
-        return self.updates if inputs is None else []
+        """The updates recorded for `inputs` (None: the unconditional ones).
+
+        # Arguments
+            inputs: the tensor or list of tensors given to `add_update`, or None.
+
+        # Returns
+            A list (empty for a layer that is neither trainable nor stateful).
+        """
+        if not self.trainable and not self.stateful:
+            return []
+        return list(self._per_input_updates.get(_inputs_key(inputs), []))
 
     # --- building and calling ----------------------------------------------------
 
@@ -300,8 +385,16 @@ class Layer(object):
 
         By default it is found by running `call` on zero arrays (see
         `backend.graph.infer_output_shapes`); layers whose shape rule is simple
-        override it.
+        override it. A subclass that overrides it and calls this base method
+        gets `input_shape` back, as in Keras 2.2.4 (where the base method
+        assumes the shape is unchanged).
         """
+        if type(self).compute_output_shape is not Layer.compute_output_shape:
+            return input_shape
+        return self._infer_output_shape(input_shape)
+
+    def _infer_output_shape(self, input_shape):
+        """The output shape(s) found by running `call` on zeros of `input_shape`."""
         shapes = [input_shape] if not _is_shape_list(input_shape) else list(input_shape)
         dummies = [SymbolicTensor(s, self.dtype) for s in shapes]
         structure = dummies[0] if not _is_shape_list(input_shape) else dummies
@@ -430,6 +523,7 @@ class Layer(object):
             out.node = node
             out.index = i
             out._keras_history = (self, node_index, i)
+        self._add_call_updates(inputs, kwargs)
         return unpack_singleton(outputs)
 
     def _output_is_float(self):
@@ -489,6 +583,14 @@ class Layer(object):
     def get_output_shape_at(self, node_index):
         return self._node_attribute(node_index, 'output_shapes', 'output shape')
 
+    def get_input_mask_at(self, node_index):
+        """The input mask(s) of the layer's `node_index`-th call (None if unmasked)."""
+        return self._node_attribute(node_index, 'input_masks', 'input mask')
+
+    def get_output_mask_at(self, node_index):
+        """The output mask(s) of the layer's `node_index`-th call (None if unmasked)."""
+        return self._node_attribute(node_index, 'output_masks', 'output mask')
+
     def _single_node(self, attr, name):
         if not self._inbound_nodes:
             raise AttributeError('Layer %s is not connected, no %s to return.' % (self.name, name))
@@ -517,13 +619,31 @@ class Layer(object):
     def output_shape(self):
         return self._single_node('output_shapes', 'output shape')
 
+    def _single_node_mask(self, attr, name):
+        if len(self._inbound_nodes) != 1:
+            raise AttributeError('Layer %s has %d inbound nodes, hence the notion of "layer %s" '
+                                 'is ill-defined. Use `get_%s_at(node_index)` instead.'
+                                 % (self.name, len(self._inbound_nodes), name,
+                                    name.replace(' ', '_')))
+        return self._node_attribute(0, attr, name)
+
     @property
     def input_mask(self):
-        return None
+        """The input mask(s) of the layer's only call.
+
+        # Raises
+            AttributeError: if the layer was called not exactly once.
+        """
+        return self._single_node_mask('input_masks', 'input mask')
 
     @property
     def output_mask(self):
-        return None
+        """The output mask(s) of the layer's only call.
+
+        # Raises
+            AttributeError: if the layer was called not exactly once.
+        """
+        return self._single_node_mask('output_masks', 'output mask')
 
     # --- serialization ------------------------------------------------------------
 
@@ -544,6 +664,17 @@ class Layer(object):
 
     def __repr__(self):
         return '<%s name=%s>' % (self.__class__.__name__, self.name)
+
+
+def _inputs_key(inputs):
+    """The key under which updates (or losses) conditional on `inputs` are kept.
+
+    None for unconditional ones; otherwise the ids of the input tensors, in
+    order (Keras 2.2.4's `object_list_uid`).
+    """
+    if inputs is None:
+        return None
+    return tuple(id(x) for x in to_list(inputs))
 
 
 def _unique(items):

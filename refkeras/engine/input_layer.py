@@ -1,8 +1,40 @@
-"""`Input()` and `InputLayer`: where a model's graph starts."""
+"""`Input()` and `InputLayer`: where a model's graph starts.
+
+An input is usually a placeholder: a symbolic tensor whose value is fed at
+each run (`fit(x, ...)`, `predict(x)`, `K.function`). `Input(tensor=...)`
+wraps an existing tensor instead. A symbolic tensor becomes the input as it
+is. A value (a `K.variable`, an array) gets a symbolic stand-in that reads
+the value's current contents whenever the graph runs (`BoundValue`); such an
+input is not a placeholder (`is_placeholder` is False), so a model built on
+it is fed no data for it: `train_on_batch(None, y)` trains on the
+variable's contents, as Keras 2.2.4 does with models on tensors.
+"""
 from refkeras import backend as K
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine.base_layer import Layer, Node
 from refkeras.legacy import interfaces
+
+
+class BoundValue(object):
+    """The graph node of an input made on a value: gives its value when run.
+
+    # Arguments
+        value: a `Variable` (read at each run: its current contents) or an
+            array.
+        output: the symbolic stand-in it computes.
+    """
+
+    def __init__(self, value, output):
+        self.value = value
+        self.inputs = []
+        self.outputs = [output]
+
+    def current(self):
+        """The value now, as an array of the running backend."""
+        return K.backend_array(self.value, dtype=self.outputs[0].dtype)
+
+    def run(self, values, masks):
+        return [self.current()], [None]
 
 
 class InputLayer(Layer):
@@ -13,7 +45,8 @@ class InputLayer(Layer):
         batch_size: fixed batch size, or None (required by stateful RNNs).
         batch_input_shape: shape with the batch axis, instead of the two above.
         dtype: dtype of the input (floatx by default).
-        input_tensor: an existing symbolic tensor to use as the input.
+        input_tensor: an existing tensor to use as the input (a symbolic tensor,
+            or a value such as a `K.variable`; see `Input`).
         sparse: unsupported (refkeras has no sparse tensors); must be False.
         name: layer name (`input_1`, ... by default).
 
@@ -38,6 +71,8 @@ class InputLayer(Layer):
                              '`batch_input_shape`.' % name)
         if input_tensor is not None and batch_input_shape is None:
             batch_input_shape = K.int_shape(input_tensor)
+        if input_tensor is not None and dtype is None:
+            dtype = K.dtype(input_tensor)
         if batch_input_shape is None:
             if input_shape is None:
                 raise ValueError('InputLayer %s needs an `input_shape`, a `batch_input_shape` or '
@@ -45,9 +80,14 @@ class InputLayer(Layer):
             batch_input_shape = (batch_size,) + tuple(input_shape)
         self.batch_input_shape = tuple(None if d is None else int(d) for d in batch_input_shape)
         self.dtype = dtype or K.floatx()
+        self.is_placeholder = True
         if input_tensor is None:
             input_tensor = SymbolicTensor(self.batch_input_shape, self.dtype, name=name)
-        self.is_placeholder = True
+        elif not isinstance(input_tensor, SymbolicTensor):
+            value = input_tensor
+            input_tensor = SymbolicTensor(self.batch_input_shape, self.dtype, name=name)
+            input_tensor.node = BoundValue(value, input_tensor)
+            self.is_placeholder = False
         input_tensor._keras_history = (self, 0, 0)
         Node(self, inbound_layers=[], node_indices=[], tensor_indices=[],
              input_tensors=[input_tensor], output_tensors=[input_tensor],
@@ -68,7 +108,10 @@ def Input(shape=None, batch_shape=None, name=None, dtype=None, sparse=False, ten
         name: optional layer name.
         dtype: input dtype (floatx by default; use 'int32' for indices).
         sparse: unsupported; must be False.
-        tensor: an existing symbolic tensor to wrap.
+        tensor: an existing tensor to use as the input: a symbolic tensor
+            (returned as is, now an input), or a value such as a
+            `K.variable` or an array (a symbolic stand-in that reads it at
+            each run is returned; models built on it need no data for it).
         batch_size: fixed batch size (with `shape`).
 
     # Returns

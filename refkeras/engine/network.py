@@ -10,6 +10,7 @@ import numpy as np
 
 from refkeras import backend as K
 from refkeras.backend import graph as graph_module
+from refkeras.backend.tensors import SymbolicTensor, any_symbolic
 from refkeras.engine.base_layer import Layer, Node, _unique
 from refkeras.engine.input_layer import InputLayer
 from refkeras.utils.generic_utils import to_list, unpack_singleton
@@ -44,7 +45,15 @@ class Network(Layer):
         self.output_names = [layer.name for layer in self.output_layers]
         self._map_graph()
         self._order = graph_module.topological_nodes(self.outputs, {id(x) for x in self.inputs})
-        self._feed_input_shapes = [x.shape for x in self.inputs]
+        # The inputs fed with data (Keras 2.2.4's `_feed_inputs`): not those
+        # made on a value with `Input(tensor=...)`, which read it themselves.
+        self._feed_inputs = [x for x, layer in zip(self.inputs, self.input_layers)
+                             if getattr(layer, 'is_placeholder', True)]
+        self._feed_input_names = [layer.name for layer in self.input_layers
+                                  if getattr(layer, 'is_placeholder', True)]
+        self._feed_input_shapes = [x.shape for x in self._feed_inputs]
+        self._bound_inputs = [x for x in self.inputs
+                              if all(x is not fed for fed in self._feed_inputs)]
         self.built = True
         self._is_graph_network = True
         self.supports_masking = True
@@ -138,6 +147,16 @@ class Network(Layer):
     # --- layers and weights ---------------------------------------------------
 
     @property
+    def _input_layers(self):
+        """Keras 2.2.4's private name of `input_layers`."""
+        return self.input_layers
+
+    @property
+    def _output_layers(self):
+        """Keras 2.2.4's private name of `output_layers`."""
+        return self.output_layers
+
+    @property
     def layers(self):
         return list(self._layers)
 
@@ -209,7 +228,47 @@ class Network(Layer):
 
     @property
     def updates(self):
-        return [u for layer in self.layers for u in layer.updates]
+        """The updates of the layers' calls that belong to this graph, as Keras 2.2.4 lists them.
+
+        For each layer: the updates conditional on the inputs of each of its
+        calls inside this network, then its unconditional ones. A call of a
+        shared layer outside the network does not count. A network that is
+        neither trainable nor stateful lists none. refkeras applies updates
+        eagerly; a training step applies exactly those listed here when it is
+        made (`Model._make_train_function`).
+        """
+        if not self.trainable and not self.stateful:
+            return []
+        updates = []
+        for layer in self.layers:
+            updates.extend(self._conditional_updates_of(layer))
+            updates.extend(layer.get_updates_for(None))
+        return updates + Layer.get_updates_for(self, None)
+
+    def _conditional_updates_of(self, layer):
+        """`layer`'s updates for the inputs of its calls inside this network."""
+        own_nodes = getattr(self, '_network_nodes', ())
+        return [u for node in layer._inbound_nodes if node in own_nodes
+                for u in layer.get_updates_for(node.input_tensors)]
+
+    def get_updates_for(self, inputs):
+        """The updates for `inputs`, as the outer model of a nested one asks for them.
+
+        For the inputs of one of this network's calls (its own inputs, or
+        other tensors it was called on), the updates its graph makes when it
+        runs, i.e. those conditional on its layers' calls inside it; for
+        None, its layers' unconditional updates. Updates added to the
+        network itself with `add_update(..., inputs)` are included.
+        """
+        if not self.trainable and not self.stateful:
+            return []
+        own = Layer.get_updates_for(self, inputs)
+        if inputs is None:
+            return [u for layer in self.layers for u in layer.get_updates_for(None)] + own
+        key = [id(x) for x in to_list(inputs)]
+        if any([id(x) for x in node.input_tensors] == key for node in self._inbound_nodes):
+            return [u for layer in self.layers for u in self._conditional_updates_of(layer)] + own
+        return own
 
     @property
     def stateful(self):
@@ -227,13 +286,21 @@ class Network(Layer):
 
     @property
     def uses_learning_phase(self):
-        return True
+        """Whether an output depends on the learning phase (a `Dropout` without
+        `training=` on the way to it), as Keras 2.2.4 reports it."""
+        return any(getattr(x, '_uses_learning_phase', False) for x in self.outputs)
 
     def _call_uses_learning_phase(self, arguments):
         # Called on new inputs, a model's outputs switch where its own do.
         return any(x._uses_learning_phase for x in self.outputs)
 
     # --- running ----------------------------------------------------------------
+
+    def _feed(self, values):
+        """`(input, value)` pairs for a run: `values` for the fed inputs, and
+        the current value of each input made on a value."""
+        return list(zip(self._feed_inputs, values)) + \
+            [(x, x.node.current()) for x in self._bound_inputs]
 
     def _run(self, inputs, mask, arguments):
         masks = None if mask is None else to_list(mask)
@@ -258,8 +325,30 @@ class Network(Layer):
         return unpack_singleton(outputs)
 
     def compute_mask(self, inputs, mask=None):
-        _, masks = self._run(inputs, mask, {})
-        return unpack_singleton(masks)
+        """The output masks for `inputs` and their masks `mask`.
+
+        On arrays, the graph runs. On symbolic tensors, masks that can exist
+        are found by running the graph on zeros standing in for them (sizes
+        unknown taken as 2; not for a stateful network, whose states that
+        would change); those that are always None are None, the others
+        symbolic tensors computed when the graph is evaluated.
+        """
+        values = to_list(inputs)
+        if not any_symbolic(values):
+            _, masks = self._run(inputs, mask, {})
+            return unpack_singleton(masks)
+        masks = None if mask is None else to_list(mask)
+
+        def output_masks(values, masks):
+            return self._run(values, masks, {})[1]
+        probe = [True] * len(self.outputs)
+        if not self.stateful:
+            with graph_module.running_phase(0):
+                probe = output_masks(_stand_ins(values), _stand_ins(masks))
+        if all(m is None for m in probe):
+            return unpack_singleton([None] * len(self.outputs))
+        symbolic = graph_module.symbolic_aware(output_masks)(values, masks)
+        return unpack_singleton([None if p is None else m for p, m in zip(probe, symbolic)])
 
     def compute_output_shape(self, input_shape):
         """Propagates shapes through the layers' own `compute_output_shape`."""
@@ -343,6 +432,12 @@ class Network(Layer):
         saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch,
                             reshape=reshape)
 
+    def __reduce__(self):
+        """Pickles the model as its config, weights, training configuration and
+        optimizer state (see `saving.pickling`), as Keras 2.2.4 does."""
+        from refkeras.engine.saving import pickling
+        return pickling.unpickle_model, (pickling.pickle_state(self),)
+
     def to_json(self, **kwargs):
         """The architecture as JSON (`refkeras.models.model_from_json` reads it)."""
         from refkeras.engine import saving
@@ -352,3 +447,47 @@ class Network(Layer):
         """The architecture as plain YAML (`refkeras.models.model_from_yaml` reads it)."""
         from refkeras.engine import saving
         return saving.model_to_yaml(self, **kwargs)
+
+
+def _stand_ins(values):
+    """Zero arrays standing in for the symbolic tensors among `values` (None kept)."""
+    if values is None:
+        return None
+    return [np.zeros(tuple(2 if d is None else d for d in x.shape), dtype=x.dtype)
+            if isinstance(x, SymbolicTensor) else x for x in values]
+
+
+def get_source_inputs(tensor, layer=None, node_index=None):
+    """The input tensors (`Input()` placeholders) needed to compute `tensor`.
+
+    Follows the layer calls that produced `tensor` back to the layers that
+    have no inbound layers (input layers, or a layer wrapping a given
+    tensor), as Keras 2.2.4's `get_source_inputs`.
+
+    # Arguments
+        tensor: the tensor to start from.
+        layer: the layer that produced `tensor`; by default read from
+            `tensor._keras_history`.
+        node_index: the index of that layer's call that produced `tensor`.
+
+    # Returns
+        A list of tensors, each listed once, in the order they are met
+        walking the inbound layers first to last. A value without layer
+        history is returned as it is.
+    """
+    if getattr(tensor, '_keras_history', None) is None:
+        return tensor
+    if layer is None or node_index is None:
+        layer, node_index, _ = tensor._keras_history
+    if not layer._inbound_nodes:
+        return [tensor]
+    node = layer._inbound_nodes[node_index]
+    if not node.inbound_layers:
+        return list(node.input_tensors)
+    sources = []
+    for x, inbound_layer, index in zip(node.input_tensors, node.inbound_layers,
+                                       node.node_indices):
+        for source in get_source_inputs(x, inbound_layer, index):
+            if all(source is not seen for seen in sources):
+                sources.append(source)
+    return sources

@@ -1,16 +1,25 @@
-"""Per-run collection of losses added while layers execute.
+"""What one run of a model collects and allows while its layers execute.
 
-A training step opens a `collecting()` context around the model's forward
-pass; layers that call `add_loss` on concrete values inside `call` (activity
-regularizers, custom penalties) land in that run's list, which the step adds
-to the total loss. Outside such a context those values have no training step
-to join and are dropped (prediction does not need them).
+Losses: a training step opens a `collecting()` context around the model's
+forward pass; layers that call `add_loss` on concrete values inside `call`
+(activity regularizers, custom penalties) land in that run's list, which the
+step adds to the total loss. Outside such a context those values have no
+training step to join and are dropped (prediction does not need them).
+
+Updates: refkeras applies state updates eagerly, while a layer runs (a
+`BatchNormalization` moves its moving statistics in the training phase). A
+training step opens `applying_updates(model_updates)` with the updates the
+model listed when its training step was made (Keras 2.2.4's training
+function runs exactly `model.updates`); a layer asks `updates_allowed`
+before changing its state, so a frozen layer (`trainable=False`, not
+listed) keeps its state in that step.
 """
 import contextlib
 
 from refkeras.backend.tensors import SymbolicTensor
 
 _STACK = []
+_UPDATES = []
 
 
 class RunLosses(object):
@@ -44,3 +53,35 @@ def add_loss(loss):
     if _STACK:
         _STACK[-1].losses.append(loss)
     return True
+
+
+@contextlib.contextmanager
+def applying_updates(updates):
+    """Allows, for the duration of the block, exactly the updates listed.
+
+    # Arguments
+        updates: the updates a training step may apply (for the built-in
+            layers, the variables they change), e.g. `model.updates` as
+            collected when the step was made.
+    """
+    allowed = {id(u) for u in updates}
+    _UPDATES.append(allowed)
+    try:
+        yield
+    finally:
+        _UPDATES.remove(allowed)
+
+
+def updates_allowed(layer, updates):
+    """Whether `layer` may apply `updates` (changing its state) now.
+
+    Inside a training step, for updates the layer recorded in a symbolic
+    call (it is part of the model's graph): if every one of them is among
+    the step's allowed updates. Otherwise (a `K.function` fed learning phase
+    1, a layer called on arrays, a layer used inside another layer's `call`):
+    if the layer lists updates at all, i.e. it is trainable or stateful.
+    """
+    recorded = {id(u) for u in layer._updates}
+    if _UPDATES and all(id(u) in recorded for u in updates):
+        return all(id(u) in _UPDATES[-1] for u in updates)
+    return bool(layer.trainable or layer.stateful)

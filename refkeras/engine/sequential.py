@@ -1,6 +1,7 @@
 """`Sequential`: a linear stack of layers (FAQ: "How can I remove a layer from a Sequential model?")."""
 import warnings
 
+from refkeras import backend as K
 from refkeras.engine.base_layer import Layer
 from refkeras.engine.input_layer import Input, InputLayer
 from refkeras.engine.training import Model
@@ -16,7 +17,11 @@ class Sequential(Model):
 
     The first layer needs to know its input: pass `input_shape`, `input_dim`,
     `batch_input_shape` or `batch_size` to it, or add an `InputLayer`. Without
-    that, the model is built from the data the first time it is used.
+    that, the model is *deferred*, as in Keras 2.2.4: its layers are kept
+    unbuilt (no weights yet), `compile` records its arguments, and the model
+    is built (and compiled) from the data the first time it is used (`fit`,
+    `train_on_batch`, `predict`, ...), called on a tensor, or given a shape
+    with `build(input_shape)`.
 
     # Example
     ```python
@@ -34,6 +39,7 @@ class Sequential(Model):
         self._layers = []
         self.inputs, self.outputs = [], []
         self._is_graph_network = True
+        self._build_input_shape = None
         self._model_compiled_state_init()
         self.built = False
         for layer in layers or []:
@@ -57,7 +63,7 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise TypeError('The added layer must be an instance of class Layer. Found: %r'
                             % (layer,))
-        if not self.outputs:
+        if not self.outputs and not self._layers:
             if isinstance(layer, InputLayer):
                 self._layers = [layer]
                 self._set_graph(layer._inbound_nodes[-1].output_tensors,
@@ -68,15 +74,23 @@ class Sequential(Model):
                 batch_shape = layer.inputs[0].shape
             if batch_shape is None:
                 # No input known yet: keep the layer and build once data arrives.
-                self._layers.append(layer)
-                self.built = False
+                self._defer(layer)
                 return
             x = Input(batch_shape=batch_shape, dtype=getattr(layer, 'dtype', None),
                       name=layer.name + '_input')
             self._layers = [x._keras_history[0]] + self._layers
             self._append(layer, x)
             return
+        if not self.outputs:
+            # A deferred model: the layer waits for the build too.
+            self._defer(layer)
+            return
         self._append(layer, self.outputs[0])
+
+    def _defer(self, layer):
+        self._check_fresh_layer(layer)
+        self._layers.append(layer)
+        self.built = False
 
     def _append(self, layer, x):
         self._check_fresh_layer(layer)
@@ -101,23 +115,52 @@ class Sequential(Model):
         self._init_graph_network(inputs, outputs)
 
     def build(self, input_shape=None):
-        """Creates the input and calls every layer, for a model added to without input shape.
+        """Builds a deferred model: creates its input and calls every layer on it.
+
+        As Keras 2.2.4: the input is named `<model name>_input`, has dtype
+        floatx, and `input_shape` (with the batch axis) is kept in the config
+        (`build_input_shape`) so that `from_config` builds the copy too. A
+        model that has its input already is left as it is. A `compile` called
+        before the build is completed now.
+
+        # Arguments
+            input_shape: the full input shape, batch axis included (e.g.
+                `(None, 4)`).
 
         # Raises
-            ValueError: if no input shape is known.
+            ValueError: if the model has no input yet and no `input_shape` is
+                given, or it has no layers.
         """
-        if input_shape is None:
-            raise ValueError('You must provide an `input_shape` argument to build Sequential '
-                             'model %s.' % self.name)
-        pending = [layer for layer in self._layers if not isinstance(layer, InputLayer)]
-        if not pending:
-            raise ValueError('Sequential model %s has no layers; add layers before using it.'
-                             % self.name)
-        self._layers, self.inputs, self.outputs = [], [], []
-        x = Input(batch_shape=tuple(input_shape), name=pending[0].name + '_input')
-        self._layers = [x._keras_history[0]]
-        for layer in pending:
-            self._append(layer, x if not self.outputs else self.outputs[0])
+        if not self.inputs:
+            if input_shape is None:
+                raise ValueError('You must provide an `input_shape` argument to build Sequential '
+                                 'model %s: its first layer has no input shape (give it '
+                                 '`input_shape=...`, or call the model on data).' % self.name)
+            pending = [layer for layer in self._layers if not isinstance(layer, InputLayer)]
+            if not pending:
+                raise ValueError('Sequential model %s has no layers; add layers before building '
+                                 'it.' % self.name)
+            input_shape = tuple(input_shape)
+            x = Input(batch_shape=input_shape, dtype=K.floatx(), name=self.name + '_input')
+            self._layers = [x._keras_history[0]]
+            for layer in pending:
+                self._append(layer, x if not self.outputs else self.outputs[0])
+            self._build_input_shape = input_shape
+        self.built = True
+        pending_compile = getattr(self, '_deferred_compile', None)
+        if pending_compile is not None:
+            self._deferred_compile = None
+            self.compile(**pending_compile)
+
+    def count_params(self):
+        """Number of scalars in the weights; a deferred model is built first.
+
+        # Raises
+            ValueError: for a deferred model no input shape is known for.
+        """
+        if not self.built:
+            self.build()
+        return super(Sequential, self).count_params()
 
     def pop(self):
         """Removes the last layer (FAQ: "How can I remove a layer from a Sequential model?").
@@ -162,17 +205,24 @@ class Sequential(Model):
     def get_config(self):
         """Keras 2.2.4's Sequential config: `{'name', 'layers': [{'class_name', 'config'}]}`."""
         from refkeras.layers import serialize
-        return {'name': self.name, 'layers': [serialize(layer) for layer in self.layers]}
+        config = {'name': self.name, 'layers': [serialize(layer) for layer in self.layers]}
+        if self._build_input_shape is not None:
+            config['build_input_shape'] = self._build_input_shape
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuilds a Sequential model from `get_config()`'s output (2.2.4 or older list form)."""
         from refkeras.layers import deserialize
+        build_input_shape = None
         if isinstance(config, dict):
             name, layer_configs = config.get('name'), config['layers']
+            build_input_shape = config.get('build_input_shape')
         else:
             name, layer_configs = None, config
         model = cls(name=name)
         for conf in layer_configs:
             model.add(deserialize(conf, custom_objects=custom_objects))
+        if not model.inputs and build_input_shape is not None:
+            model.build(tuple(build_input_shape))
         return model

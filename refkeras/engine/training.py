@@ -97,6 +97,8 @@ class Model(Network):
         self.metrics_names = []
         self._compiled = False
         self._collected_trainable_weights = None
+        self._train_updates = None
+        self._deferred_compile = None
         self.stop_training = False
         self.history = None
 
@@ -130,10 +132,17 @@ class Model(Network):
             raise ValueError('refkeras does not support `target_tensors`; pass targets to fit().')
         if kwargs:
             raise TypeError('Invalid keyword argument(s) in `compile`: %s' % sorted(kwargs))
-        if not self.built:
-            raise RuntimeError('Model %s is not built yet: give its first layer an input_shape, '
-                               'or call it on data first.' % self.name)
         optimizer = optimizers.get(optimizer)
+        if not self.built:
+            # A deferred Sequential model (Keras 2.2.4): it does not know its
+            # outputs yet, so it is compiled with these arguments once it is
+            # built from the first data (`Sequential.build`).
+            self.optimizer = optimizer
+            self.loss = loss or {}
+            self._deferred_compile = dict(
+                optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights,
+                sample_weight_mode=sample_weight_mode, weighted_metrics=weighted_metrics)
+            return
         names = self.output_names
         loss_fns = [None if fn is None else losses_module.get(fn)
                     for fn in self._per_output(loss, 'loss', required=True)]
@@ -165,7 +174,34 @@ class Model(Network):
             for label, _ in plain + weighted:
                 self.metrics_names.append('%s_%s' % (name, label) if multi else label)
         self._collected_trainable_weights = list(self.trainable_weights)
+        self._train_updates = None
         self._compiled = True
+
+    def _make_train_function(self):
+        """Prepares the training step, as Keras 2.2.4 does on the first one after `compile`.
+
+        Keras 2.2.4's training function runs the model's `updates` as they
+        are when it is made; refkeras's step is eager, and this records which
+        updates it may apply (a layer frozen by then, e.g. a
+        `BatchNormalization` with `trainable=False`, keeps its state), and
+        creates the optimizer's slots. Called by the first training step after
+        `compile`; calling it earlier changes nothing else.
+
+        # Raises
+            RuntimeError: if the model is not compiled.
+        """
+        self._check_compiled()
+        if self._compiled and self._train_updates is None:
+            self._train_updates = list(self.updates)
+            self.optimizer.build(self._collected_trainable_weights)
+
+    def _make_test_function(self):
+        """Keras 2.2.4 API; refkeras's test step needs no preparation."""
+        self._check_compiled()
+
+    def _make_predict_function(self):
+        """Keras 2.2.4 API (often called before serving a model from threads);
+        refkeras's prediction needs no preparation."""
 
     def _per_output(self, value, what, required=False, default=None):
         """Spreads a per-output argument (one value, list, or dict) over the outputs."""
@@ -221,7 +257,7 @@ class Model(Network):
         return resolved
 
     def _check_compiled(self):
-        if not self._compiled:
+        if not self._compiled and getattr(self, '_deferred_compile', None) is None:
             raise RuntimeError('You must compile your model before training/testing. Use '
                                '`model.compile(optimizer, loss)`.')
 
@@ -240,7 +276,7 @@ class Model(Network):
     def _forward(self, xs, phase):
         """Runs the graph; returns (outputs, masks, symbolic model losses' values)."""
         extra = [loss for loss in self._losses if isinstance(loss, SymbolicTensor)]
-        feed = list(zip(self.inputs, xs))
+        feed = self._feed(xs)
         values, masks = graph_module.evaluate(self.outputs + extra, feed, phase,
                                               order=None if extra else self._order,
                                               return_masks=True)
@@ -295,9 +331,11 @@ class Model(Network):
             The loss, per-output losses and metrics, as floats, computed in
             training mode in the same forward pass that produced the update.
         """
+        self._make_train_function()
         params = self._collected_trainable_weights
         xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
-        with K.GradientTape(params), run_context.collecting() as run:
+        with K.GradientTape(params), run_context.collecting() as run, \
+                run_context.applying_updates(self._train_updates):
             outputs, masks, extra = self._forward(xs, phase=1)
             total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
             total = K.add(total, self._regularization(run, extra))
@@ -331,7 +369,7 @@ class Model(Network):
     # --- data -------------------------------------------------------------------
 
     def _input_dtypes(self):
-        return [np.dtype(x.dtype) for x in self.inputs]
+        return [np.dtype(x.dtype) for x in self._feed_inputs]
 
     def _standardize_user_data(self, x, y=None, sample_weight=None, class_weight=None,
                                check_batch_axis=True, batch_size=None):
@@ -339,7 +377,7 @@ class Model(Network):
         if not self.built and self.__class__.__name__ == 'Sequential':
             first = tu.standardize_single_array(x if not isinstance(x, list) else x[0])
             self.build((None,) + tuple(first.shape[1:]))
-        xs = tu.standardize_input_data(x, self.input_names, self._feed_input_shapes,
+        xs = tu.standardize_input_data(x, self._feed_input_names, self._feed_input_shapes,
                                        check_batch_axis=False, exception_prefix='input')
         self._check_stateful_batch(xs, batch_size)
         if y is None:

@@ -482,7 +482,7 @@ class Lambda(Layer):
 
     def compute_output_shape(self, input_shape):
         if self._output_shape is None:
-            return super(Lambda, self).compute_output_shape(input_shape)
+            return self._infer_output_shape(input_shape)
         if callable(self._output_shape):
             shape = self._output_shape(input_shape)
             return shape if isinstance(shape, list) else tuple(shape)

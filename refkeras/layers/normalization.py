@@ -6,10 +6,17 @@ loss?") the layer normalizes with the statistics of the current batch and
 moves its moving statistics towards them. In the test phase (evaluate,
 predict, validation, learning phase 0) it normalizes with the moving
 statistics and changes nothing.
+
+A frozen layer (`trainable=False`), as in Keras 2.2.4, still normalizes with
+the batch's statistics in the training phase but keeps its moving statistics:
+it lists no updates, and a training step applies only the updates its model
+lists (`refkeras.engine.run_context`). A call fixed in inference mode
+(`training=False`) lists none either.
 """
 from refkeras import backend as K
 from refkeras import constraints, initializers, regularizers
 from refkeras.backend.tensors import SymbolicTensor
+from refkeras.engine import run_context
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.legacy import interfaces
 
@@ -96,9 +103,16 @@ class BatchNormalization(Layer):
         self.moving_variance = self.add_weight(shape=shape, name='moving_variance',
                                                initializer=self.moving_variance_initializer,
                                                trainable=False)
-        # What `layer.updates` lists; the updates themselves happen eagerly in `call`.
-        self.add_update([self.moving_mean, self.moving_variance])
         self.built = True
+
+    def _add_call_updates(self, inputs, arguments):
+        # As Keras 2.2.4: each call lists the two moving-statistics updates,
+        # conditional on its inputs, unless it is fixed in inference mode
+        # (`training=False`). They happen eagerly, in `call`.
+        training = arguments.get('training')
+        if training is False or (type(training) is int and training == 0):
+            return
+        self.add_update([self.moving_mean, self.moving_variance], inputs)
 
     def _in_training_phase(self, training):
         """Whether to use (and update from) the batch's statistics.
@@ -122,7 +136,8 @@ class BatchNormalization(Layer):
                                          self.beta, self.gamma, axis=axis, epsilon=self.epsilon)
         normed, mean, variance = K.normalize_batch_in_training(
             inputs, self.gamma, self.beta, reduction_axes, epsilon=self.epsilon)
-        if K.learning_phase_value() == 1:
+        if K.learning_phase_value() == 1 and run_context.updates_allowed(
+                self, [self.moving_mean, self.moving_variance]):
             self._update_moving_statistics(inputs, mean, variance, reduction_axes)
         return normed
 

@@ -97,7 +97,16 @@ class Wrapper(Layer):
 
     @property
     def updates(self):
-        return self.layer.updates
+        return self.layer.updates + Layer.updates.fget(self)
+
+    def get_updates_for(self, inputs):
+        return self.layer.get_updates_for(inputs) + Layer.get_updates_for(self, inputs)
+
+    def _add_call_updates(self, inputs, arguments):
+        # The wrapped layer runs inside this layer's call, on the same
+        # inputs: its updates (BatchNormalization's moving statistics) are
+        # conditional on them.
+        self.layer._add_call_updates(inputs, arguments)
 
     @property
     def losses(self):
@@ -306,6 +315,18 @@ class Bidirectional(Wrapper):
     @property
     def losses(self):
         return self.forward_layer.losses + self.backward_layer.losses + Layer.losses.fget(self)
+
+    @property
+    def updates(self):
+        return self.forward_layer.updates + self.backward_layer.updates + Layer.updates.fget(self)
+
+    def get_updates_for(self, inputs):
+        return (self.forward_layer.get_updates_for(inputs) +
+                self.backward_layer.get_updates_for(inputs) + Layer.get_updates_for(self, inputs))
+
+    def _add_call_updates(self, inputs, arguments):
+        self.forward_layer._add_call_updates(inputs, arguments)
+        self.backward_layer._add_call_updates(inputs, arguments)
 
     def get_weights(self):
         return self.forward_layer.get_weights() + self.backward_layer.get_weights()

@@ -21,6 +21,11 @@ def network_get_config(network):
         kwargs]`. Node indices are renumbered to count only the nodes that
         belong to the network (a nested network's own node 0 is kept), so
         the config rebuilds the same graph in a fresh process.
+
+        An input that no output depends on is not among `network.layers`;
+        its input layer is listed too (first), so that the rebuilt network
+        takes the same inputs. (Keras 2.2.4 dropped it from `input_layers`:
+        the rebuilt model took one input fewer.)
     """
     from refkeras.engine.network import Network
     network_nodes = network._network_nodes
@@ -36,8 +41,9 @@ def network_get_config(network):
         node = layer._inbound_nodes[node_index]
         return new_index.get(id(node), 0)
 
+    unused_inputs = [layer for layer in network.input_layers if layer not in network.layers]
     layer_configs = []
-    for layer in network.layers:
+    for layer in unused_inputs + network.layers:
         inbound_nodes = []
         for node in layer._inbound_nodes:
             if node not in network_nodes or not node.inbound_layers:

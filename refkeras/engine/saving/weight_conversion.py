@@ -1,11 +1,12 @@
 """Weights as stored in a file, converted to the layout the target layer expects.
 
 As Keras 2.2.4 does when loading: nested models and wrappers are converted
-layer by layer; convolution kernels saved with the Theano backend are
-flipped, or transposed from Theano's axis order; `CuDNNLSTM` / `CuDNNGRU`
-weights are converted for `LSTM` / `GRU` (and back). With `reshape=True`,
-any weight with the right number of values is reshaped (Keras 2.2.4 only
-reshaped convolution kernels).
+layer by layer; weights saved by Keras 1 are put in Keras 2's layout (one
+kernel for all the gates of a recurrent layer, Keras 2's kernel axes);
+convolution kernels saved with the Theano backend are flipped, or transposed
+from Theano's axis order; `CuDNNLSTM` / `CuDNNGRU` weights are converted for
+`LSTM` / `GRU` (and back). With `reshape=True`, any weight with the right
+number of values is reshaped (Keras 2.2.4 only reshaped convolution kernels).
 """
 import numpy as np
 
@@ -56,6 +57,8 @@ def preprocess_weights_for_loading(layer, weights, original_keras_version=None,
     elif _is_network(layer):
         weights = _preprocess_nested_model(layer, weights, original_keras_version,
                                            original_backend)
+    if _is_keras_1(original_keras_version):
+        weights = _from_keras_1(layer, weights)
     if class_name in _CONV_CLASSES and weights and layer.weights:
         expected = tuple(layer.weights[0].shape)
         if original_backend == 'theano':
@@ -74,6 +77,63 @@ def preprocess_weights_for_loading(layer, weights, original_keras_version=None,
             shape = tuple(variable.shape)
             if tuple(value.shape) != shape and value.size == int(np.prod(shape)):
                 weights[index] = np.reshape(value, shape)
+    return weights
+
+
+def _is_keras_1(version):
+    """Whether a file's `keras_version` attribute says Keras 1 (Keras 1 files may
+    have none, which Keras 2.2.4 reads as '1')."""
+    return version is None or str(version).split('.')[0] == '1'
+
+
+def _transposed_if_it_fits(kernel, axes, expected):
+    """`kernel` transposed by `axes` if that gives the `expected` shape, else as is."""
+    if tuple(kernel.shape) != expected and kernel.ndim == len(axes) and \
+            tuple(np.transpose(kernel, axes).shape) == expected:
+        return np.transpose(kernel, axes)
+    return kernel
+
+
+# Keras 1 stored each gate of a recurrent layer as its own (kernel, recurrent
+# kernel, bias) triple; the positions of Keras 2's gates in that list of triples.
+_KERAS_1_GATES = {'GRU': (9, (0, 1, 2)),          # z, r, h in both
+                  'LSTM': (12, (0, 2, 1, 3)),     # Keras 1: i, c, f, o; Keras 2: i, f, c, o
+                  'ConvLSTM2D': (12, (0, 2, 1, 3))}
+
+
+def _from_keras_1(layer, weights):
+    """Weights saved by Keras 1 in the layout of Keras 2's `layer` (as Keras 2.2.4).
+
+    Kernel axes are only moved where the stored shape does not fit and the
+    moved one does, so weights already in Keras 2's layout pass unchanged.
+    """
+    class_name = layer.__class__.__name__
+    if not weights or not layer.weights:
+        return weights
+    expected = tuple(layer.weights[0].shape)
+    data_format = getattr(layer, 'data_format', 'channels_last')
+    if class_name == 'Conv1D' and weights[0].ndim == 4:
+        # Keras 1 kept a 1D kernel as a 2D one: (length, 1, in, out), or in
+        # Theano's order (out, in, length, 1).
+        kernel = weights[0]
+        if kernel.shape[:2] != (layer.kernel_size[0], 1) or kernel.shape[3] != layer.filters:
+            kernel = np.transpose(kernel, (2, 3, 1, 0))
+        weights[0] = kernel[:, 0, :, :]
+    elif class_name == 'Conv2D' and data_format == 'channels_first':
+        weights[0] = _transposed_if_it_fits(weights[0], (2, 3, 1, 0), expected)
+    elif class_name == 'Conv2DTranspose':
+        axes = (0, 1, 3, 2) if data_format == 'channels_last' else (2, 3, 0, 1)
+        weights[0] = _transposed_if_it_fits(weights[0], axes, expected)
+    elif class_name == 'Conv3D' and data_format == 'channels_first':
+        weights[0] = _transposed_if_it_fits(weights[0], (2, 3, 4, 1, 0), expected)
+    elif class_name in _KERAS_1_GATES and len(weights) == _KERAS_1_GATES[class_name][0]:
+        order = _KERAS_1_GATES[class_name][1]
+        weights = [np.concatenate([weights[3 * gate + part] for gate in order], axis=-1)
+                   for part in range(3)]
+        if class_name == 'ConvLSTM2D' and data_format == 'channels_first':
+            recurrent_expected = tuple(layer.weights[1].shape)
+            weights[0] = _transposed_if_it_fits(weights[0], (2, 3, 1, 0), expected)
+            weights[1] = _transposed_if_it_fits(weights[1], (2, 3, 1, 0), recurrent_expected)
     return weights
 
 

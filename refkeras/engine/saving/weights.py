@@ -145,9 +145,9 @@ def _topological_pairs(index, layers, reshape):
     saved = [entry for entry in index.layers if entry.weight_names]
     if len(saved) != len(targets):
         raise WeightsMismatchError(
-            index.label, 'you are trying to load a weight file containing %d layers with weights '
-            '(%s) into a model with %d layers with weights (%s).'
-            % (len(saved), ', '.join(s.name for s in saved) or 'none', len(targets),
+            index.label, 'you are trying to load a weight file containing %d layers into a model '
+            'with %d layers. (Layers with weights in the file: %s; in the model: %s.)'
+            % (len(saved), len(targets), ', '.join(s.name for s in saved) or 'none',
                ', '.join(layer.name for layer in targets) or 'none'))
     pairs = []
     for position, (entry, layer) in enumerate(zip(saved, targets)):
@@ -177,8 +177,8 @@ def _by_name_pairs(index, layers, skip_mismatch, reshape):
             except WeightsMismatchError as error:
                 if not skip_mismatch:
                     raise
-                warnings.warn('Skipping loading of weights for layer %s due to a mismatch: %s'
-                              % (layer.name, error.problem))
+                warnings.warn('Skipping loading of weights for layer %s due to mismatch in its '
+                              'weights: %s' % (layer.name, error.problem))
     return pairs
 
 
