@@ -18,6 +18,9 @@ import json
 import os
 import sys
 
+from conformance.differs_on_purpose import section_differing
+from conformance.not_applicable import reason_not_applicable
+
 # Keras module paths answered by another refkeras module than `refkeras.X`.
 # `backend_test.py` compares "the TensorFlow backend" with NumPy reference
 # operations; under refkeras the backend it should compare is refkeras's own.
@@ -119,7 +122,6 @@ _RESULTS = {}
 def pytest_collection_modifyitems(config, items):
     import pytest
 
-    from conformance.not_applicable import reason_not_applicable
     for item in items:
         reason = reason_not_applicable(item.nodeid)
         if reason is not None:
@@ -136,7 +138,15 @@ def pytest_runtest_logreport(report):
                 reason.startswith('not applicable') else 'skipped'
             _RESULTS[nodeid] = {'outcome': outcome, 'reason': reason}
         elif outcome == 'failed':
-            _RESULTS[nodeid] = {'outcome': 'failed', 'reason': _short(report)}
+            section = section_differing(nodeid)
+            if section is None:
+                _RESULTS[nodeid] = {'outcome': 'failed', 'reason': _short(report)}
+            else:
+                _RESULTS[nodeid] = {'outcome': 'differs', 'reason': 'on purpose: see '
+                                    'docs/differences.md, "%s"' % section}
+        elif section_differing(nodeid) is not None:
+            _RESULTS[nodeid] = {'outcome': 'passed', 'reason': 'listed in '
+                                'conformance/differs_on_purpose.py but passed: a stale entry'}
         else:
             _RESULTS[nodeid] = {'outcome': 'passed'}
     elif report.when == 'teardown' and report.outcome == 'failed':

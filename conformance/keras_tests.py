@@ -8,8 +8,10 @@ PATH is a Keras 2.2.4 source tree holding `tests/` (for example
 it is copied into this repository. Each test file runs in its own pytest
 process with `conformance.keras_alias` loaded (so `import keras` imports
 refkeras) and a time limit; each test is classed passed, failed, skipped (by
-the test's own condition, e.g. a TensorFlow-only test) or n/a (listed in
-`conformance/not_applicable.py` with its reason). A file that cannot be
+the test's own condition, e.g. a TensorFlow-only test), n/a (listed in
+`conformance/not_applicable.py` with its reason) or differs (fails because
+refkeras differs on purpose: listed in `conformance/differs_on_purpose.py`
+and explained in docs/differences.md). A file that cannot be
 collected counts as one failure. The table ends with the line
 `N passed, M failed`.
 """
@@ -22,7 +24,7 @@ import tempfile
 import time
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OUTCOMES = ('passed', 'failed', 'skipped', 'n/a')
+OUTCOMES = ('passed', 'failed', 'skipped', 'n/a', 'differs')
 
 
 def find_test_files(keras_tree, only=()):
@@ -89,18 +91,19 @@ def count(results):
 
 def table(per_file):
     """Markdown table: one row per file, then the totals."""
-    lines = ['| file | passed | failed | skipped | n/a | seconds |',
-             '|---|---:|---:|---:|---:|---:|']
+    lines = ['| file | passed | failed | skipped | n/a | differs | seconds |',
+             '|---|---:|---:|---:|---:|---:|---:|']
     grand = dict.fromkeys(OUTCOMES, 0)
     for relative, (results, seconds, note) in per_file.items():
         totals = count(results)
         for key in OUTCOMES:
             grand[key] += totals[key]
-        lines.append('| %s%s | %d | %d | %d | %d | %.0f |' % (
+        lines.append('| %s%s | %d | %d | %d | %d | %d | %.0f |' % (
             relative, ' (%s)' % note if note else '',
-            totals['passed'], totals['failed'], totals['skipped'], totals['n/a'], seconds))
-    lines.append('| **all** | %d | %d | %d | %d | |' % (
-        grand['passed'], grand['failed'], grand['skipped'], grand['n/a']))
+            totals['passed'], totals['failed'], totals['skipped'], totals['n/a'],
+            totals['differs'], seconds))
+    lines.append('| **all** | %d | %d | %d | %d | %d | |' % (
+        grand['passed'], grand['failed'], grand['skipped'], grand['n/a'], grand['differs']))
     return lines, grand
 
 
@@ -119,8 +122,9 @@ def main(argv=None):
     for relative in find_test_files(keras_tree, args.only):
         per_file[relative] = run_file(keras_tree, relative, args.timeout)
         totals = count(per_file[relative][0])
-        print('%-60s %4d passed %4d failed %4d skipped %4d n/a  %5.0f s' % (
+        print('%-60s %4d passed %4d failed %4d skipped %4d n/a %3d differs %5.0f s' % (
             relative, totals['passed'], totals['failed'], totals['skipped'], totals['n/a'],
+            totals['differs'],
             per_file[relative][1]), flush=True)
     lines, grand = table(per_file)
     print()
@@ -131,6 +135,10 @@ def main(argv=None):
             for nodeid, result in sorted(results.items()):
                 if result['outcome'] == 'failed':
                     print('FAILED %s: %s' % (nodeid, result.get('reason', '')))
+    stale = [nodeid for results, _, _ in per_file.values() for nodeid, result in results.items()
+             if 'stale entry' in result.get('reason', '')]
+    for nodeid in sorted(stale):
+        print('STALE %s: listed in conformance/differs_on_purpose.py but passed' % nodeid)
     if args.markdown:
         with open(args.markdown, 'w') as handle:
             handle.write('\n'.join(lines) + '\n')

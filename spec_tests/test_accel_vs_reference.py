@@ -980,6 +980,9 @@ def index_key(draw, shape):
     if kind == 'mask' and shape:
         return draw(hnp.arrays(np.bool_, shape[:draw(st.integers(1, len(shape)))]))
     items = []
+    # Every integer array of one key has the same length, so that NumPy can
+    # broadcast them together (arrays of lengths 2 and 3 are not a key).
+    array_length = draw(st.integers(1, 4))
     for n in shape:
         choice = draw(st.sampled_from(['slice', 'int', 'all', 'array'] if kind == 'int_array'
                                       else ['slice', 'int', 'all']))
@@ -990,7 +993,7 @@ def index_key(draw, shape):
                                draw(st.one_of(st.none(), st.integers(-n, n))),
                                draw(st.sampled_from([None, 1, 2, -1, -2]))))
         elif choice == 'array':
-            items.append(draw(hnp.arrays(np.int64, draw(st.integers(1, 4)),
+            items.append(draw(hnp.arrays(np.int64, array_length,
                                          elements=st.integers(-n, n - 1))))
         else:
             items.append(slice(None))

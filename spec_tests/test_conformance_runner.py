@@ -60,8 +60,8 @@ def test_the_runner_counts_passed_failed_skipped_and_an_unimportable_file(tmp_pa
     output = completed.stdout.decode()
     assert completed.returncode == 1, output
     assert output.strip().splitlines()[-1] == '2 passed, 2 failed', output
-    assert '| tests/keras/sample_test.py | 2 | 1 | 1 | 0 |' in output
-    assert '| tests/keras/broken_test.py | 0 | 1 | 0 | 0 |' in output
+    assert '| tests/keras/sample_test.py | 2 | 1 | 1 | 0 | 0 |' in output
+    assert '| tests/keras/broken_test.py | 0 | 1 | 0 | 0 | 0 |' in output
     assert 'FAILED tests/keras/sample_test.py::test_that_fails' in output
 
 
@@ -87,3 +87,33 @@ def test_every_not_applicable_entry_has_a_reason_and_matches_by_pattern():
         sample = pattern.replace('*', 'x').replace('[[]', '[').replace('[]]', ']')
         assert reason_not_applicable(sample) == reason
     assert reason_not_applicable('tests/keras/no_such_test.py::test_nothing') is None
+
+
+def test_every_deliberate_difference_is_named_in_docs_differences_under_its_section():
+    from conformance.differs_on_purpose import DIFFERS_ON_PURPOSE
+    with open(os.path.join(REPO_ROOT, 'docs', 'differences.md')) as handle:
+        text = handle.read()
+    sections = {line[3:].strip(): index for index, line in enumerate(text.splitlines())
+                if line.startswith('## ')}
+    for pattern, section in DIFFERS_ON_PURPOSE:
+        assert section in sections, (pattern, section)
+        test_name = pattern.rsplit('::', 1)[-1]
+        start = text.index('## ' + section)
+        end = text.find('\n## ', start + 1)
+        assert test_name in text[start:end if end != -1 else None], (pattern, section)
+
+
+def test_a_listed_deliberate_difference_counts_as_differs_when_it_fails_and_stale_when_it_passes(
+        tmp_path):
+    write_tree(str(tmp_path), {
+        'tests/keras/utils/data_utils_test.py':
+            'def test_generator_enqueuer_threadsafe():\n    assert False\n',
+        'tests/test_model_saving.py': 'def test_saving_lambda_custom_objects():\n    pass\n',
+    })
+    completed = subprocess.run(
+        [sys.executable, '-m', 'conformance.keras_tests', str(tmp_path)],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
+    output = completed.stdout.decode()
+    assert '| tests/keras/utils/data_utils_test.py | 0 | 0 | 0 | 0 | 1 |' in output, output
+    assert 'STALE tests/test_model_saving.py::test_saving_lambda_custom_objects' in output
+    assert output.strip().splitlines()[-1] == '1 passed, 0 failed'
