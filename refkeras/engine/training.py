@@ -40,6 +40,7 @@ from refkeras import metrics as metrics_module
 from refkeras import optimizers
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor
+from refkeras.engine import layer_losses
 from refkeras.engine import run_context
 from refkeras.engine import training_utils as tu
 from refkeras.engine.network import Network
@@ -236,15 +237,30 @@ class Model(Network):
 
     # --- one step --------------------------------------------------------------
 
-    def _forward(self, xs, phase):
-        """Runs the graph; returns (outputs, masks, symbolic model losses' values)."""
-        extra = [loss for loss in self._losses if isinstance(loss, SymbolicTensor)]
+    def _forward(self, xs, phase, with_losses=True):
+        """Runs the graph; returns (outputs, masks, values of the model's own
+        symbolic losses), the losses computed in the same pass (see
+        `Network._own_symbolic_losses`)."""
+        extra = self._own_symbolic_losses() if with_losses else []
         feed = list(zip(self.inputs, xs))
         values, masks = graph_module.evaluate(self.outputs + extra, feed, phase,
-                                              order=None if extra else self._order,
+                                              order=self._evaluation_order(extra),
                                               return_masks=True)
         n = len(self.outputs)
         return values[:n], masks[:n], values[n:]
+
+    def _evaluation_order(self, extra):
+        """The nodes to run for the outputs and the symbolic losses `extra`
+        (cached while the losses stay the same)."""
+        if not extra:
+            return self._order
+        key = (tuple(id(x) for x in self.outputs), tuple(id(x) for x in extra))
+        cached = getattr(self, '_loss_order_cache', None)
+        if cached is None or cached[0] != key:
+            order = graph_module.topological_nodes(self.outputs + extra,
+                                                   {id(x) for x in self.inputs})
+            self._loss_order_cache = cached = (key, order)
+        return cached[1]
 
     def _objective(self, ys, outputs, masks, sample_weights):
         """Total loss, per-output losses and metric values for one batch.
@@ -273,11 +289,15 @@ class Model(Network):
         return total, per_output, metric_values
 
     def _regularization(self, run, symbolic_losses):
+        """The sum of the model's losses besides the outputs' (Keras 2.2.4 adds
+        every entry of `model.losses` to the training loss): constants and
+        penalties computed now, the symbolic ones evaluated with the outputs,
+        and the values the layers added while running (activity regularizers)."""
         penalty = 0.0
-        for loss in self.losses:
-            if not isinstance(loss, SymbolicTensor):
-                penalty = K.add(penalty, K.sum(loss))
-        for loss in list(run.losses) + list(symbolic_losses):
+        for entry in self._internal_loss_entries():
+            if not layer_losses.is_symbolic(entry):
+                penalty = K.add(penalty, K.sum(layer_losses.current_value(entry)))
+        for loss in list(symbolic_losses) + list(run.losses):
             penalty = K.add(penalty, K.sum(loss))
         return penalty
 
@@ -322,7 +342,7 @@ class Model(Network):
 
     def _predict_step(self, xs, meanwhile=None):
         """The outputs for one batch in test mode; `meanwhile` as for `_train_step`."""
-        outputs, _, _ = self._forward(_on_backend(xs), phase=0)
+        outputs, _, _ = self._forward(_on_backend(xs), phase=0, with_losses=False)
         if meanwhile is not None:
             meanwhile()
         return [K.get_value(o) for o in outputs]

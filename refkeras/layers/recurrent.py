@@ -632,9 +632,8 @@ class StackedRNNCells(Layer):
             return [w for cell in self._cell_layers() for w in cell.trainable_weights] + weights
         return weights
 
-    @property
-    def losses(self):
-        return [loss for cell in self._cell_layers() for loss in cell.losses]
+    def _loss_sublayers(self):
+        return list(self._cell_layers())
 
 
 # --- the RNN layer ----------------------------------------------------------------------
@@ -968,12 +967,8 @@ class RNN(Layer):
             return self.cell.weights
         return self.cell.non_trainable_weights
 
-    @property
-    def losses(self):
-        own = super(RNN, self).losses
-        if isinstance(self.cell, Layer):
-            return self.cell.losses + own
-        return own
+    def _loss_sublayers(self):
+        return [self.cell] if isinstance(self.cell, Layer) else []
 
     def get_config(self):
         config = {'return_sequences': self.return_sequences,
