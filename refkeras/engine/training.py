@@ -235,6 +235,13 @@ class Model(Network):
             warnings.warn('Discrepancy between trainable weights and collected trainable weights, '
                           'did you set `model.trainable` without calling `model.compile` after ?')
 
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """As `Network.summary`, warning first (as Keras 2.2.4 does) if
+        `trainable` changed since `compile`: the trainable count printed is
+        the one training uses."""
+        self._check_trainable_weights_consistency()
+        Network.summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
     # --- one step --------------------------------------------------------------
 
     def _forward(self, xs, phase, with_losses=True):
@@ -707,30 +714,5 @@ class Model(Network):
 
 
 def _weighted_masked_objective(fn, y_true, y_pred, weights, mask):
-    """Keras 2.2.4's weighting of a per-sample loss by masks and sample weights.
-
-    # Arguments
-        fn: `fn(y_true, y_pred)` giving per-sample (or per-timestep) values.
-        weights: None, or per-sample (per-timestep) weights.
-        mask: None, or the output's mask.
-
-    # Returns
-        A scalar: the weighted mean over the batch.
-    """
-    score = fn(y_true, y_pred)
-    if mask is not None:
-        mask = K.cast(mask, K.floatx())
-        score = K.multiply(score, mask)
-        score = K.divide(score, K.mean(mask))
-    if weights is not None:
-        score_ndim, weight_ndim = K.ndim(score), K.ndim(weights)
-        if score_ndim > weight_ndim:
-            score = K.mean(score, axis=list(range(weight_ndim, score_ndim)))
-        score = K.multiply(score, weights)
-        # Divided by the fraction of non-zero weights. When every weight is 0,
-        # Keras 2.2.4 gave 0 / 0 = NaN; here the division is by 1 instead, so
-        # the (all zero) weighted scores give a loss of 0.
-        nonzero = K.mean(K.cast(K.not_equal(weights, 0), K.floatx()))
-        nonzero = K.add(nonzero, K.cast(K.equal(nonzero, 0), K.floatx()))
-        score = K.divide(score, nonzero)
-    return K.mean(score)
+    """`training_utils.weighted_masked_objective(fn)` applied at once."""
+    return tu.weighted_masked_objective(fn)(y_true, y_pred, weights, mask)

@@ -221,6 +221,81 @@ def check_array_lengths(inputs, targets, weights=None):
                          'arrays. Got %s weights for %s targets.' % (sorted(w_n), sorted(y_n)))
 
 
+def check_array_length_consistency(inputs, targets, weights=None):
+    """Keras 2.2.4's check that inputs, targets and weights have one sample count.
+
+    Each argument is an array, a list of arrays or None; None (as a whole or as
+    an entry) counts as zero samples, so a missing target for present inputs is
+    an inconsistency.
+
+    # Raises
+        ValueError: naming the sample counts that differ.
+    """
+    def counts(arrays):
+        if arrays is None:
+            return {0}
+        if not isinstance(arrays, (list, tuple)):
+            arrays = [arrays]
+        return {0 if a is None else int(a.shape[0]) for a in arrays}
+
+    x_n, y_n, w_n = counts(inputs), counts(targets), counts(weights)
+    if len(x_n) > 1:
+        raise ValueError('All input arrays (x) should have the same number of samples. Got '
+                         'sample counts %s.' % sorted(x_n))
+    if len(y_n) > 1:
+        raise ValueError('All target arrays (y) should have the same number of samples. Got '
+                         'sample counts %s.' % sorted(y_n))
+    if x_n != y_n:
+        raise ValueError('Input arrays should have the same number of samples as target arrays. '
+                         'Found %d input samples and %d target samples.'
+                         % (min(x_n), min(y_n)))
+    if len(w_n) > 1:
+        raise ValueError('All sample_weight arrays should have the same number of samples. Got '
+                         'sample counts %s.' % sorted(w_n))
+    if y_n != w_n:
+        raise ValueError('Sample_weight arrays should have the same number of samples as target '
+                         'arrays. Found %d weighted samples and %d target samples.'
+                         % (min(w_n), min(y_n)))
+
+
+def weighted_masked_objective(fn):
+    """Keras 2.2.4's weighting of a loss by masks and sample weights.
+
+    # Arguments
+        fn: `fn(y_true, y_pred)` giving per-sample (or per-timestep) values.
+
+    # Returns
+        `weighted(y_true, y_pred, weights, mask=None)`: the per-sample values
+        times the mask (renormalised by the mask's mean), averaged over the
+        axes the weights do not have, times the weights (renormalised by the
+        fraction of non-zero weights), averaged to a scalar. None for a None
+        `fn`.
+    """
+    if fn is None:
+        return None
+
+    def weighted(y_true, y_pred, weights, mask=None):
+        score = fn(y_true, y_pred)
+        if mask is not None:
+            mask = K.cast(mask, K.floatx())
+            score = K.multiply(score, mask)
+            score = K.divide(score, K.mean(mask))
+        if weights is not None:
+            score_ndim, weight_ndim = K.ndim(score), K.ndim(weights)
+            if score_ndim > weight_ndim:
+                score = K.mean(score, axis=list(range(weight_ndim, score_ndim)))
+            score = K.multiply(score, weights)
+            # Divided by the fraction of non-zero weights. When every weight is 0,
+            # Keras 2.2.4 gave 0 / 0 = NaN; here the division is by 1 instead, so
+            # the (all zero) weighted scores give a loss of 0.
+            nonzero = K.mean(K.cast(K.not_equal(weights, 0), K.floatx()))
+            nonzero = K.add(nonzero, K.cast(K.equal(nonzero, 0), K.floatx()))
+            score = K.divide(score, nonzero)
+        return K.mean(score)
+    weighted.__name__ = getattr(fn, '__name__', 'weighted')
+    return weighted
+
+
 def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):
     """Catches targets whose shape cannot go with the chosen loss.
 
@@ -234,7 +309,7 @@ def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):
     for y, loss, shape in zip(targets, loss_fns, output_shapes):
         if y is None or loss is None:
             continue
-        if loss is losses.categorical_crossentropy and y.shape[-1] == 1 and shape[-1] != 1:
+        if loss is losses.categorical_crossentropy and y.shape[-1] == 1:
             raise ValueError('You are passing a target array of shape %s while using as loss '
                              '`categorical_crossentropy`. `categorical_crossentropy` expects '
                              'targets to be binary matrices (1s and 0s) of shape (samples, '
