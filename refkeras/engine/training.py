@@ -126,8 +126,6 @@ class Model(Network):
                 loss_weights structure that does not match the outputs. The
                 model is left as it was.
         """
-        if target_tensors is not None:
-            raise ValueError('refkeras does not support `target_tensors`; pass targets to fit().')
         if kwargs:
             raise TypeError('Invalid keyword argument(s) in `compile`: %s' % sorted(kwargs))
         if not self.built:
@@ -135,12 +133,29 @@ class Model(Network):
                                'or call it on data first.' % self.name)
         optimizer = optimizers.get(optimizer)
         names = self.output_names
+        if loss is None or (isinstance(loss, (list, dict)) and not loss):
+            loss = {}  # as Keras 2.2.4: no output is trained (only added losses are)
         loss_fns = [None if fn is None else losses_module.get(fn)
                     for fn in self._per_output(loss, 'loss', required=True)]
+        if all(fn is None for fn in loss_fns) and not self._internal_loss_entries():
+            raise ValueError('The model cannot be compiled because it has no loss to optimize: '
+                             'pass `loss` for its outputs, or add losses with `add_loss`.')
+        targets = self._per_output_targets(target_tensors)
+        if loss_weights is not None and not isinstance(loss_weights, (list, dict)):
+            raise TypeError('Could not interpret loss_weights argument: %r - expected a list '
+                            'or a dict by output name.' % (loss_weights,))
         weights = self._per_output(loss_weights, 'loss_weights', default=1.0)
+        if isinstance(sample_weight_mode, dict):
+            missing = [n for n in names if n not in sample_weight_mode]
+            if missing:
+                raise ValueError('Output "%s" missing from sample_weight_mode dictionary (it '
+                                 'needs an entry for every output: %s).' % (missing[0], names))
         modes = self._per_output(sample_weight_mode, 'sample_weight_mode', default=None)
-        metric_lists = self._collect_metrics(metrics)
-        weighted_lists = self._collect_metrics(weighted_metrics)
+        # As in Keras 2.2.4, outputs without a loss get no metrics either.
+        metric_lists = [ms if fn else [] for ms, fn in zip(self._collect_metrics(metrics),
+                                                           loss_fns)]
+        weighted_lists = [ms if fn else [] for ms, fn in
+                          zip(self._collect_metrics(weighted_metrics), loss_fns)]
         resolved = [self._resolve_metrics(ms, fn, out.shape, '')
                     for ms, fn, out in zip(metric_lists, loss_fns, self.outputs)]
         resolved_w = [self._resolve_metrics(ms, fn, out.shape, 'weighted_')
@@ -148,8 +163,10 @@ class Model(Network):
 
         # Everything is valid: now change the model.
         self.optimizer = optimizer
-        self.loss = loss or {}
+        self.loss = loss
         self.loss_functions = loss_fns
+        self.target_tensors = target_tensors
+        self._fixed_targets = targets
         self.loss_weights = loss_weights
         self._loss_weight_values = [float(w) for w in weights]
         self.sample_weight_mode = sample_weight_mode
@@ -180,7 +197,8 @@ class Model(Network):
                 if n not in value:
                     if required:
                         warnings.warn('Output "%s" missing from %s dictionary. We assume this was '
-                                      'done on purpose: it will not be trained.' % (n, what))
+                                      'done on purpose: it will not be trained, and no data is '
+                                      'expected for it.' % (n, what))
                     out.append(default)
                 else:
                     out.append(value[n])
@@ -196,6 +214,48 @@ class Model(Network):
                 raise ValueError('compile() needs a `loss` (a name like "mse" or a function).')
             return [default] * len(names)
         return [value] * len(names)
+
+    def _per_output_targets(self, target_tensors):
+        """`compile`'s `target_tensors` as one entry per output: None (targets
+        passed to fit / train_on_batch, as are placeholders) or the fixed
+        target tensor (a variable or array, whose value is used).
+
+        # Raises
+            ValueError / TypeError: for a structure that does not match the
+                outputs, as in Keras 2.2.4.
+        """
+        names = self.output_names
+        if target_tensors is None:
+            return [None] * len(names)
+        if isinstance(target_tensors, (list, tuple)):
+            if len(target_tensors) != len(names):
+                raise ValueError('When passing a list as `target_tensors`, it should have one '
+                                 'entry per model output. The model has %d outputs, but you '
+                                 'passed target_tensors=%s' % (len(names), target_tensors))
+            entries = list(target_tensors)
+        elif isinstance(target_tensors, dict):
+            unknown = [k for k in target_tensors if k not in names]
+            if unknown:
+                raise ValueError('Unknown entry in `target_tensors` dictionary: %r. Only expected '
+                                 'the following keys: %s' % (unknown[0], names))
+            entries = [target_tensors.get(n) for n in names]
+        elif K.is_tensor(target_tensors) or isinstance(target_tensors, np.ndarray):
+            if len(names) != 1:
+                raise ValueError('The model has %d outputs, but you passed a single tensor as '
+                                 '`target_tensors`. Expected a list or a dict of tensors.'
+                                 % len(names))
+            entries = [target_tensors]
+        else:
+            raise TypeError('Expected `target_tensors` to be a tensor, a list of tensors, or a '
+                            'dict of tensors, but got: %r' % (target_tensors,))
+        return [None if t is None or isinstance(t, SymbolicTensor) else t for t in entries]
+
+    def _fed_output_indices(self):
+        """The outputs whose targets come from the data: those with a loss and
+        no fixed target tensor."""
+        fixed = getattr(self, '_fixed_targets', None) or [None] * len(self.outputs)
+        return [i for i, (fn, t) in enumerate(zip(self.loss_functions, fixed))
+                if fn is not None and t is None]
 
     def _collect_metrics(self, metrics):
         names = self.output_names
@@ -360,29 +420,51 @@ class Model(Network):
         return [np.dtype(x.dtype) for x in self.inputs]
 
     def _standardize_user_data(self, x, y=None, sample_weight=None, class_weight=None,
-                               check_batch_axis=True, batch_size=None):
-        """Checks and normalises x, y and the weights. Raises before anything changes."""
+                               check_batch_axis=True, batch_size=None, with_targets=True):
+        """Checks and normalises x, y and the weights. Raises before anything changes.
+
+        # Returns
+            `(xs, ys, weights)`: lists with one entry per input / output; the
+            entries of outputs without a loss are None, those of outputs with
+            a fixed target tensor hold its value. Without targets (predict):
+            `(xs, None, None)`.
+        """
         if not self.built and self.__class__.__name__ == 'Sequential':
             first = tu.standardize_single_array(x if not isinstance(x, list) else x[0])
             self.build((None,) + tuple(first.shape[1:]))
         xs = tu.standardize_input_data(x, self.input_names, self._feed_input_shapes,
                                        check_batch_axis=False, exception_prefix='input')
         self._check_stateful_batch(xs, batch_size)
-        if y is None:
+        if not with_targets:
             return xs, None, None
         self._check_compiled()
-        ys = tu.standardize_input_data(y, self.output_names, None, exception_prefix='target')
+        fed = self._fed_output_indices()
+        fed_names = [self.output_names[i] for i in fed]
+        fed_ys = tu.standardize_input_data(y, fed_names, None, exception_prefix='target')
+        missing = [name for name, value in zip(fed_names, fed_ys) if value is None]
+        if missing:
+            raise ValueError('Error when checking model target: no target data was passed for '
+                             'the output(s) %s, which have a loss.' % missing)
+        ys = [None] * len(self.outputs)
+        for i, value in zip(fed, fed_ys):
+            ys[i] = value
+        for i, fixed in enumerate(self._fixed_targets):
+            if fixed is not None and self.loss_functions[i] is not None:
+                ys[i] = tu.standardize_single_array(np.asarray(K.get_value(fixed)))
         # The loss-specific advice (e.g. integer labels with categorical_crossentropy)
         # is more useful than the generic shape message, so it is checked first.
         tu.check_loss_and_target_compatibility(ys, self.loss_functions,
                                                [o.shape for o in self.outputs])
-        ys = tu.standardize_input_data(ys, self.output_names,
-                                       [self._target_shape(i) for i in range(len(self.outputs))],
-                                       check_batch_axis=False, exception_prefix='target')
+        for i in range(len(self.outputs)):
+            if ys[i] is not None:
+                ys[i], = tu.standardize_input_data([ys[i]], [self.output_names[i]],
+                                                   [self._target_shape(i)],
+                                                   check_batch_axis=False,
+                                                   exception_prefix='target')
         sws = self._per_output_weights(sample_weight, 'sample_weight')
         cws = self._per_output_weights(class_weight, 'class_weight', arrays=False)
-        weights = [tu.standardize_weights(yy, sw, cw, mode) for yy, sw, cw, mode in
-                   zip(ys, sws, cws, self._sample_weight_modes)]
+        weights = [None if yy is None else tu.standardize_weights(yy, sw, cw, mode)
+                   for yy, sw, cw, mode in zip(ys, sws, cws, self._sample_weight_modes)]
         tu.check_array_lengths(xs, ys, weights)
         return xs, ys, weights
 
@@ -397,21 +479,37 @@ class Model(Network):
         return shape
 
     def _per_output_weights(self, value, what, arrays=True):
+        """`sample_weight` / `class_weight` as one entry per output, as Keras
+        2.2.4 spreads them: for one output, the value itself (or its entry by
+        output name); for several, a list (one entry each) or a dict by output
+        name (other keys are ignored).
+
+        # Raises
+            ValueError: for a list of the wrong length.
+            TypeError: for several outputs and a value that is neither.
+        """
         names = self.output_names
-        if value is None:
+        if value is None or (isinstance(value, (list, dict)) and not value):
             return [None] * len(names)
-        if isinstance(value, dict) and (not arrays or set(value) <= set(names)) and \
-                any(k in names for k in value):
-            return [value.get(n) for n in names]
-        if isinstance(value, list) and arrays:
+        if len(names) == 1:
+            if isinstance(value, list) and len(value) == 1:
+                return list(value)
+            if isinstance(value, dict) and names[0] in value:
+                return [value[names[0]]]
+            return [value]
+        if isinstance(value, list):
             if len(value) != len(names):
                 raise ValueError('Provided %s was a list of %d elements, but the model has %d '
                                  'outputs.' % (what, len(value), len(names)))
-            return value
-        if len(names) > 1 and not isinstance(value, dict):
-            raise ValueError('The model has multiple outputs, so `%s` should be a list or a dict '
-                             'by output name.' % what)
-        return [value] + [None] * (len(names) - 1)
+            return list(value)
+        if isinstance(value, dict):
+            if not arrays and not any(n in value for n in names):
+                # A class-weight dict for the first output (a refkeras convenience
+                # kept from before; Keras 2.2.4 ignored it).
+                return [value] + [None] * (len(names) - 1)
+            return [value.get(n) for n in names]
+        raise TypeError('The model has multiple outputs, so `%s` should be a list or a dict '
+                        'by output name; received %s.' % (what, type(value).__name__))
 
     def _check_stateful_batch(self, xs, batch_size):
         """Stateful RNNs need every batch to have their fixed batch size (FAQ:
@@ -632,7 +730,7 @@ class Model(Network):
         """
         if batch_size is None and steps is None:
             batch_size = 32
-        xs, _, _ = self._standardize_user_data(x, batch_size=batch_size)
+        xs, _, _ = self._standardize_user_data(x, batch_size=batch_size, with_targets=False)
         num_samples = int(xs[0].shape[0])
         dtypes = self._input_dtypes()
         chunks = []
@@ -675,7 +773,7 @@ class Model(Network):
 
     def predict_on_batch(self, x):
         """Outputs for one batch, in test mode."""
-        xs, _, _ = self._standardize_user_data(x, batch_size=None)
+        xs, _, _ = self._standardize_user_data(x, batch_size=None, with_targets=False)
         return unpack_singleton(self._predict_step(tu.cast_inputs(xs, self._input_dtypes())))
 
     # --- generators -------------------------------------------------------------

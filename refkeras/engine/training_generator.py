@@ -197,7 +197,7 @@ def _input_reader(model, batches, method, steps):
             x = output[0]
         else:
             x = output
-        xs, _, _ = model._standardize_user_data(x, batch_size=None)
+        xs, _, _ = model._standardize_user_data(x, batch_size=None, with_targets=False)
         _batch_size(xs, method, step)
         return [tu.cast_inputs(xs, model._input_dtypes())], None
     return read
