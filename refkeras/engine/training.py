@@ -44,7 +44,7 @@ from refkeras.engine import layer_losses
 from refkeras.engine import run_context
 from refkeras.engine import training_utils as tu
 from refkeras.engine.network import Network
-from refkeras.utils.generic_utils import unpack_singleton
+from refkeras.utils.generic_utils import to_list, unpack_singleton
 
 
 def _as_float(value):
@@ -88,6 +88,31 @@ class Model(Network):
                             'does not support subclassed models.')
         Network.__init__(self, inputs, outputs, name=name)
         self._model_compiled_state_init()
+
+    def _set_inputs(self, inputs, outputs=None, training=None):
+        """Keras 2.2.4's hook for models that learn their inputs late.
+
+        A `Sequential` model is built for the shape of `inputs` (arrays or
+        tensors). A functional model whose `inputs` were cleared (set to
+        None) takes back the `Input` tensors of its graph; refkeras has no
+        subclassed models, so there is nothing else to infer.
+
+        # Raises
+            ValueError: if the inputs are already set, or are not `Input`
+                tensors the outputs can be computed from.
+        """
+        if self.__class__.__name__ == 'Sequential':
+            first = to_list(inputs, allow_tuple=True)[0]
+            self.build((None,) + tuple(first.shape[1:]))
+            return
+        if self.inputs:
+            raise ValueError('Model inputs are already set.')
+        inputs = to_list(inputs, allow_tuple=True)
+        if not all(isinstance(x, SymbolicTensor) for x in inputs):
+            raise ValueError('Model %s: `_set_inputs` takes the `Input` tensors of the model\'s '
+                             'graph (refkeras has no subclassed models); received %r.'
+                             % (self.name, inputs))
+        self._init_graph_network(inputs, self.outputs if outputs is None else outputs)
 
     def _model_compiled_state_init(self):
         self.optimizer = None
@@ -762,14 +787,15 @@ class Model(Network):
                                                   batch_size=None)
         tu.check_finite(xs, 'Input')
         self._check_trainable_weights_consistency()
-        outs = self._train_step(tu.cast_inputs(xs, self._input_dtypes()), ys, sws)
+        outs = self._train_step(tu.cast_inputs(xs, self._input_dtypes()), tu.densified(ys), sws)
         return unpack_singleton(outs)
 
     def test_on_batch(self, x, y, sample_weight=None):
         """Loss (and metrics) on one batch in test mode."""
         self._check_compiled()
         xs, ys, sws = self._standardize_user_data(x, y, sample_weight, batch_size=None)
-        return unpack_singleton(self._test_step(tu.cast_inputs(xs, self._input_dtypes()), ys, sws))
+        return unpack_singleton(self._test_step(tu.cast_inputs(xs, self._input_dtypes()),
+                                                tu.densified(ys), sws))
 
     def predict_on_batch(self, x):
         """Outputs for one batch, in test mode."""

@@ -72,6 +72,16 @@ class LazyRows(object):
         return values if dtype is None else values.astype(dtype)
 
 
+def is_sparse_matrix(x):
+    """Whether `x` is a SciPy sparse matrix (fed as is; each batch is made dense)."""
+    return type(x).__module__.startswith('scipy.sparse') and hasattr(x, 'toarray')
+
+
+def is_in_memory(x):
+    """NumPy arrays and SciPy sparse matrices: rows readable in any order."""
+    return isinstance(x, np.ndarray) or is_sparse_matrix(x)
+
+
 def take_rows(arrays, start, stop):
     """Rows `start:stop` of each array, without reading array-likes (None stays None).
 
@@ -80,7 +90,7 @@ def take_rows(arrays, start, stop):
     """
     out = []
     for a in arrays:
-        if a is None or isinstance(a, np.ndarray):
+        if a is None or is_in_memory(a):
             out.append(a if a is None else a[start:stop])
         else:
             out.append(LazyRows(a, start, stop))
@@ -99,7 +109,7 @@ def check_shuffle_supported(arrays, shuffle):
     if not shuffle or (isinstance(shuffle, str) and shuffle == 'batch'):
         return
     for a in arrays:
-        if a is not None and not isinstance(a, np.ndarray):
+        if a is not None and not is_in_memory(a):
             raise TypeError('shuffle=True needs random access to the samples, but the data '
                             'includes %s, which can only be read in increasing row order. If '
                             'using HDF5 input data, pass shuffle="batch" (shuffles batch-sized '
@@ -114,6 +124,10 @@ def standardize_single_array(x):
     """
     if x is None:
         return None
+    if type(x).__name__ in ('DataFrame', 'Series') and hasattr(x, 'values'):
+        x = x.values  # pandas data, read as Keras 2.2.4 reads it
+    if is_sparse_matrix(x):
+        return x
     if not is_array_like(x):
         x = np.asarray(x)
     if len(x.shape) == 1:
@@ -428,6 +442,8 @@ def slice_arrays(arrays, indices):
             out.append(None)
         elif isinstance(a, np.ndarray):
             out.append(a[indices])
+        elif is_sparse_matrix(a):
+            out.append(a[indices].toarray())
         else:
             if isinstance(indices, np.ndarray) and len(indices) > 1 and \
                     np.any(np.diff(indices) <= 0):
@@ -440,6 +456,13 @@ def slice_arrays(arrays, indices):
             else:
                 out.append(np.asarray(a[list(map(int, indices))]))
     return out
+
+
+def densified(arrays):
+    """The arrays with SciPy sparse matrices made dense (None stays None)."""
+    if arrays is None:
+        return None
+    return [a.toarray() if is_sparse_matrix(a) else a for a in arrays]
 
 
 def batch_dtype(array_dtype, input_dtype):
@@ -456,7 +479,7 @@ def cast_inputs(arrays, dtypes):
     """Casts each batch array to the dtype of the model input it feeds."""
     out = []
     for a, dtype in zip(arrays, dtypes):
-        a = np.asarray(a)
+        a = a.toarray() if is_sparse_matrix(a) else np.asarray(a)
         target = batch_dtype(a.dtype, dtype)
         if a.dtype != target:
             a = a.astype(target)
