@@ -1228,7 +1228,8 @@ def check_stateful_batch(model, arrays, batch_size):
         arrays: the input arrays (samples first), as the model will batch them.
         batch_size: the batch size `fit`/`evaluate`/`predict` will use, or
             None when the arrays are a single batch (`train_on_batch`,
-            `test_on_batch`, `predict_on_batch`, `steps_per_epoch`).
+            `test_on_batch`, `predict_on_batch`, `steps_per_epoch`). Data of
+            at most `batch_size` samples is one batch too.
 
     # Raises
         ValueError: naming the layer, if a stateful layer's batch size is not
@@ -1245,6 +1246,11 @@ def check_stateful_batch(model, arrays, batch_size):
         where = 'Layer %s of model %s is stateful' % (layer.name, model.name)
         if not fixed:
             raise ValueError('%s, but its batch size is not fixed. %s' % (where, _BATCH_SIZE_HINT))
+        if batch_size is not None and samples == fixed and samples <= int(batch_size):
+            # One batch of exactly the fixed size: as in Keras 2.2.4, a batch
+            # holds at most `batch_size` samples, so predict(x) with the
+            # default of 32 runs such data as one batch.
+            continue
         if batch_size is None:
             if samples != fixed:
                 raise ValueError('%s with a fixed batch size of %d: every batch must have exactly '
