@@ -206,8 +206,28 @@ class Model(Network):
         for name, (plain, weighted) in zip(names, self._output_metrics):
             for label, _ in plain + weighted:
                 self.metrics_names.append('%s_%s' % (name, label) if multi else label)
+        # Stateful metrics (a Layer-like metric with `stateful = True` and
+        # `reset_states()`, as in Keras 2.2.4): reset before each epoch and each
+        # evaluation, and reported as their last batch value, not averaged.
+        self.stateful_metric_functions, self.stateful_metric_names = [], []
+        for name, (plain, weighted) in zip(names, self._output_metrics):
+            for label, fn in plain + weighted:
+                if getattr(fn, 'stateful', False) and hasattr(fn, 'reset_states'):
+                    self.stateful_metric_functions.append(fn)
+                    self.stateful_metric_names.append('%s_%s' % (name, label) if multi else label)
         self._collected_trainable_weights = list(self.trainable_weights)
         self._compiled = True
+
+    def _reset_metric_states(self):
+        for metric in getattr(self, 'stateful_metric_functions', []):
+            metric.reset_states()
+
+    def _test_results(self, totals, seen, last):
+        """Batch-size-weighted averages of a test loop's outputs, except the
+        stateful metrics' last batch values."""
+        stateful = set(getattr(self, 'stateful_metric_names', []))
+        return [float(last[i]) if name in stateful else float(totals[i] / seen)
+                for i, name in enumerate(self.metrics_names)]
 
     def _per_output(self, value, what, required=False, default=None):
         """Spreads a per-output argument (one value, list, or dict) over the outputs."""
@@ -635,9 +655,10 @@ class Model(Network):
 
     def _make_callbacks(self, callbacks, verbose, count_mode, params):
         self.history = cbks.History()
-        base = [cbks.BaseLogger()]
+        stateful = list(getattr(self, 'stateful_metric_names', []))
+        base = [cbks.BaseLogger(stateful_metrics=stateful)]
         if verbose:
-            base.append(cbks.ProgbarLogger(count_mode))
+            base.append(cbks.ProgbarLogger(count_mode, stateful_metrics=stateful))
         callback_list = cbks.CallbackList(base + list(callbacks or []) + [self.history])
         callback_list.set_model(self)
         callback_list.set_params(params)
@@ -668,6 +689,7 @@ class Model(Network):
         dtypes = self._input_dtypes()
         with tu.batch_source() as source:
             for epoch in range(initial_epoch, epochs):
+                self._reset_metric_states()
                 callback_list.on_epoch_begin(epoch)
                 epoch_logs = {}
                 if steps_per_epoch is not None:
@@ -714,7 +736,8 @@ class Model(Network):
             with tu.batch_source() as source:
                 return self._test_loop(xs, ys, sws, batch_size, verbose, steps, source)
         num_samples = int(xs[0].shape[0])
-        totals = None
+        self._reset_metric_states()
+        totals = outs = None
         progbar = None
         if verbose == 1:
             from refkeras.utils.progbar import Progbar
@@ -727,7 +750,7 @@ class Model(Network):
             totals = weighted if totals is None else totals + weighted
             if progbar is not None:
                 progbar.update(int(ids[-1]) + 1)
-        return [float(v) for v in totals / num_samples]
+        return self._test_results(totals, num_samples, outs)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
                  steps=None):
