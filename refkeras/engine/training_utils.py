@@ -401,16 +401,18 @@ def standardize_weights(y, sample_weight=None, class_weight=None, sample_weight_
 
 
 def check_finite(arrays, what):
-    """Refuses NaN or infinite values in in-memory float arrays.
+    """Warns about NaN or infinite values in in-memory float arrays.
 
-    # Raises
-        ValueError: naming which array holds a NaN / inf and where.
+    Keras 2.2.4 trains on such data (the loss then becomes NaN, which
+    `TerminateOnNaN` watches for); refkeras does too, but says where the
+    first bad value is, since it is rarely on purpose.
     """
     for i, a in enumerate(arrays):
         if isinstance(a, np.ndarray) and a.dtype.kind == 'f' and not np.isfinite(a).all():
             bad = np.argwhere(~np.isfinite(a))[0]
-            raise ValueError('%s array %d contains NaN or infinite values (first at index %s); '
-                             'refusing to train on it.' % (what, i, tuple(int(j) for j in bad)))
+            warnings.warn('%s array %d contains NaN or infinite values (first at index %s); the '
+                          'loss computed from it will not be finite.'
+                          % (what, i, tuple(int(j) for j in bad)), stacklevel=3)
 
 
 def make_batches(size, batch_size):
