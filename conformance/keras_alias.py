@@ -121,10 +121,24 @@ def pytest_configure(config):
 _RESULTS = {}
 
 
+def _hold_to_tensorflow_tolerances(module):
+    """Some Keras 2.2.4 tests read their tolerance from a module-level table
+    by backend name (`decimal_precision[K.backend()]`, which knows
+    'tensorflow', 'theano' and 'cntk'). refkeras computes in float32 as
+    TensorFlow does, so it is held to TensorFlow's entry."""
+    table = getattr(module, 'decimal_precision', None)
+    if isinstance(table, dict) and 'tensorflow' in table:
+        from refkeras import backend
+        table.setdefault(backend.backend(), table['tensorflow'])
+
+
 def pytest_collection_modifyitems(config, items):
     import pytest
 
     from conformance.not_applicable import reason_not_applicable
+    for module in {id(item.module): item.module for item in items
+                   if getattr(item, 'module', None) is not None}.values():
+        _hold_to_tensorflow_tolerances(module)
     for item in items:
         reason = reason_not_applicable(item.nodeid)
         if reason is not None:
