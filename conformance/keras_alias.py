@@ -164,6 +164,12 @@ def pytest_runtest_logreport(report):
 
 def pytest_collectreport(report):
     if report.outcome == 'failed':
+        from conformance.not_applicable import reason_not_applicable
+        # A whole file can be listed (e.g. one that imports tensorflow at its top).
+        reason = reason_not_applicable(report.nodeid) if report.nodeid else None
+        if reason is not None:
+            _RESULTS[report.nodeid] = {'outcome': 'n/a', 'reason': 'not applicable: ' + reason}
+            return
         _RESULTS[report.nodeid or '<collection>'] = {'outcome': 'error',
                                                      'reason': _short(report)}
 

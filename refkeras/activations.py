@@ -79,6 +79,9 @@ def relu(x, alpha=0., max_value=None, threshold=0.):
         alpha: slope below the threshold.
         max_value: saturation value (None: no saturation).
         threshold: where the linear part starts.
+
+    # Returns
+        A tensor of `x`'s shape.
     """
     return K.relu(x, alpha=alpha, max_value=max_value, threshold=threshold)
 
@@ -126,6 +129,9 @@ def deserialize(name, custom_objects=None):
         name: a built-in name ('relu', ...) or a custom one.
         custom_objects: dict of custom activation functions by name.
 
+    # Returns
+        The function.
+
     # Raises
         ValueError: for an unknown name, saying how to pass a custom one.
     """
@@ -139,6 +145,12 @@ def _is_layer(obj):
 
     Checked by the class hierarchy rather than by importing the engine, which
     itself imports this module.
+
+    # Arguments
+        obj: anything.
+
+    # Returns
+        A bool.
     """
     cls = obj if isinstance(obj, type) else type(obj)
     return any(c.__name__ == 'Layer' and c.__module__.startswith('refkeras.engine')

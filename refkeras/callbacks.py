@@ -200,6 +200,16 @@ def _direction(mode, monitor, callback_name, fmeasure_is_max=False):
     """'min' or 'max' for `mode` ('auto' guesses from the monitored name).
 
     An unknown mode warns and falls back to 'auto', as in Keras 2.2.4.
+
+    # Arguments
+        mode: 'auto', 'min' or 'max'.
+        monitor: the monitored quantity's name ('auto': 'max' for accuracies).
+        callback_name: for the warning.
+        fmeasure_is_max: whether names starting with 'fmeasure' count as
+            accuracies (as ModelCheckpoint and EarlyStopping do).
+
+    # Returns
+        'min' or 'max'.
     """
     if mode not in ('auto', 'min', 'max'):
         warnings.warn('%s mode %s is unknown, fallback to auto mode.' % (callback_name, mode),
@@ -565,7 +575,14 @@ class RemoteMonitor(Callback):
 
 
 def _takes_learning_rate(schedule):
-    """Whether `schedule` accepts `(epoch, lr)`; None when its signature is unknown."""
+    """Whether `schedule` accepts `(epoch, lr)`; None when its signature is unknown.
+
+    # Arguments
+        schedule: the LearningRateScheduler's function.
+
+    # Returns
+        True, False or None.
+    """
     try:
         signature = inspect.signature(schedule)
     except (TypeError, ValueError):
@@ -752,7 +769,14 @@ class ReduceLROnPlateau(Callback):
 
 
 def _csv_cell(value):
-    """The text CSVLogger writes for a log value."""
+    """The text CSVLogger writes for a log value.
+
+    # Arguments
+        value: a log value (number, string, 0-d array or sequence).
+
+    # Returns
+        The value itself, or `'[a, b, ...]'` for a sequence.
+    """
     if isinstance(value, str):
         return value
     if isinstance(value, np.ndarray) and value.ndim == 0:

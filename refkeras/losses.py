@@ -66,6 +66,13 @@ def categorical_hinge(y_true, y_pred):
 
     The true score is `sum(y_true * y_pred)`, the best wrong score
     `max((1 - y_true) * y_pred)`, both over the last axis.
+
+    # Arguments
+        y_true: one-hot targets.
+        y_pred: scores, of `y_true`'s shape.
+
+    # Returns
+        The loss of each sample (the last axis reduced).
     """
     positive = K.sum(K.multiply(y_true, y_pred), axis=-1)
     negative = K.max(K.multiply(K.subtract(1.0, y_true), y_pred), axis=-1)
@@ -140,6 +147,13 @@ def cosine_proximity(y_true, y_pred):
 
     Both are L2-normalised with `K.l2_normalize` (whose norm is at least
     `sqrt(1e-12)`), so the loss is -1 for vectors pointing the same way.
+
+    # Arguments
+        y_true: target vectors.
+        y_pred: predicted vectors, of `y_true`'s shape.
+
+    # Returns
+        The loss of each sample (the last axis reduced).
     """
     y_true = K.l2_normalize(y_true, axis=-1)
     y_pred = K.l2_normalize(y_pred, axis=-1)

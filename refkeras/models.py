@@ -39,6 +39,18 @@ def _clone_layer(layer):
 
 
 def _clone_sequential_model(model, input_tensors=None):
+    """A `Sequential` model rebuilt from new layers with the same configurations.
+
+    # Arguments
+        model: a `Sequential` model.
+        input_tensors: optional single tensor to build the clone on.
+
+    # Returns
+        A `Sequential` model whose layers are fresh copies (new weights).
+
+    # Raises
+        ValueError: if more than one input tensor is given.
+    """
     from refkeras.engine.input_layer import InputLayer
     stack = [_clone_layer(layer) for layer in model.layers]
     first = model._layers[0] if model._layers else None
@@ -58,6 +70,19 @@ def _clone_sequential_model(model, input_tensors=None):
 
 
 def _clone_functional_model(model, input_tensors=None):
+    """A functional model rebuilt from new layers with the same configurations.
+
+    # Arguments
+        model: a functional `Model`.
+        input_tensors: optional tensor (or list, one per model input) to
+            build the clone on; new `Input`s otherwise.
+
+    # Returns
+        A `Model` whose layers are fresh copies (new weights).
+
+    # Raises
+        ValueError: if the number of input tensors is not the model's.
+    """
     from refkeras.engine.input_layer import Input
     if input_tensors is None:
         new_inputs = [Input(batch_shape=layer.batch_input_shape, dtype=layer.dtype, name=layer.name)

@@ -36,12 +36,21 @@ import numpy as np
 from refkeras import backend as K
 from refkeras.backend import prims_updates as rules
 from refkeras.backend.graph import symbolic_aware
+from refkeras.legacy import interfaces
 from refkeras.utils.generic_utils import deserialize_keras_object
 from refkeras.utils.generic_utils import serialize_keras_object
 
 
 def _check_non_negative(optimizer_name, **values):
-    """Raises a ValueError naming the first argument that is not a number >= 0."""
+    """Checks that every value given is a number >= 0.
+
+    # Arguments
+        optimizer_name: for the message.
+        values: the arguments to check, by name (`lr=0.01, decay=0.`).
+
+    # Raises
+        ValueError: naming the first argument that is not a number >= 0.
+    """
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
             raise ValueError('%s: `%s` must be a number >= 0; received %r.'
@@ -239,6 +248,7 @@ class Optimizer(object):
             grads = [K.clip(g, -self.clipvalue, self.clipvalue) for g in grads]
         return grads
 
+    @interfaces.legacy_get_updates_support
     def get_updates(self, loss, params):
         """Takes one optimisation step (eagerly) and returns the updated variables.
 
@@ -810,7 +820,9 @@ def deserialize(config, custom_objects=None):
     """Builds an optimizer from `serialize`'s dict.
 
     Built-in class names are matched case-insensitively (`'Adam'`, `'adam'`).
-    The dict given is not modified.
+    As in Keras 2.2.4, a built-in name in the given dict is rewritten there in
+    lower case (`config['class_name']` becomes `'adam'`); Keras's own tests
+    compare against the dict after the call. Nothing else in it is changed.
 
     # Arguments
         config: `{'class_name': ..., 'config': {...}}`.
@@ -825,7 +837,6 @@ def deserialize(config, custom_objects=None):
     if not isinstance(config, dict) or 'class_name' not in config:
         raise ValueError('Could not interpret optimizer config %r: expected a dict with keys '
                          '"class_name" and "config".' % (config,))
-    config = dict(config)
     class_name = config['class_name']
     if isinstance(class_name, str) and class_name.lower() in _OPTIMIZERS_BY_NAME:
         config['class_name'] = class_name.lower()

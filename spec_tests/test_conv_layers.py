@@ -526,9 +526,17 @@ def test_bad_arguments_name_the_layer(make, message):
         make()
 
 
-def test_cropping_everything_away():
-    with pytest.raises(ValueError, match=r'cropper.*removes everything.*\(None, 3, 4, 1\)'):
-        L.Cropping2D(((2, 1), (0, 0)), name='cropper')(L.Input(shape=(3, 4, 1)))
+def test_cropping_more_than_the_input_holds_names_the_layer():
+    with pytest.raises(ValueError, match=r'cropper.*removes more.*\(None, 3, 4, 1\)'):
+        L.Cropping2D(((2, 2), (0, 0)), name='cropper')(L.Input(shape=(3, 4, 1)))
+
+
+def test_cropping_an_axis_to_length_zero_gives_an_empty_output():
+    """Keras 2.2.4's test_cropping_1d crops a length-4 sequence by (2, 2)."""
+    model = Sequential([L.Cropping1D((2, 2), input_shape=(4, 3))])
+    assert model.output_shape == (None, 0, 3)
+    out = model.predict(np.ones((2, 4, 3)))
+    assert out.shape == (2, 0, 3)
 
 
 def test_conv2d_transpose_without_a_consistent_output_size():
@@ -631,3 +639,10 @@ def test_spatial_dropout_drops_whole_feature_maps(layer, shape, kept_axes):
 def test_spatial_dropout_keeps_data_format_in_its_config():
     layer = L.SpatialDropout2D(0.3, data_format='channels_first')
     assert L.SpatialDropout2D.from_config(layer.get_config()).data_format == 'channels_first'
+
+
+def test_pooling_layers_are_importable_from_the_convolutional_module_as_in_keras():
+    from refkeras.layers import convolutional, pooling
+    for name in ('MaxPooling1D', 'MaxPooling2D', 'MaxPooling3D',
+                 'AveragePooling1D', 'AveragePooling2D', 'AveragePooling3D'):
+        assert getattr(convolutional, name) is getattr(pooling, name)

@@ -529,3 +529,21 @@ def test_digits_split_is_deterministic():
     assert len(x_train) == 1797 and len(x_test) == 0
     with pytest.raises(ValueError, match='test_split'):
         digits.load_data(test_split=-0.1)
+
+
+@pytest.mark.parametrize('module_name,cached_name', [
+    ('mnist', 'mnist.npz'), ('cifar10', 'cifar-10-batches-py.tar.gz'),
+    ('boston_housing', 'boston_housing.npz')])
+def test_offline_load_data_says_where_to_place_the_file(keras_home, tmp_path, monkeypatch,
+                                                        module_name, cached_name):
+    import importlib
+    module = importlib.import_module('refkeras.datasets.' + module_name)
+    missing = (tmp_path / 'nowhere' / 'file').as_uri()  # a file:// URL that does not exist
+    monkeypatch.setattr(module, 'ORIGIN', missing)
+    with pytest.raises(OSError) as error:
+        module.load_data()
+    message = str(error.value)
+    assert message.startswith('URL fetch failure on %s' % missing)
+    assert os.path.join(str(keras_home), 'datasets', cached_name) in message
+    assert module.FILE_HASH in message
+    assert files_under(keras_home / 'datasets') == []

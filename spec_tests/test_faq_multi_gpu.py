@@ -7,6 +7,7 @@ outputs are concatenated, and the template model's weights are the ones trained.
 import numpy as np
 import pytest
 
+from refkeras import backend as K
 from refkeras.layers import Dense, Input
 from refkeras.models import Model, Sequential
 from refkeras.utils import multi_gpu_model
@@ -70,3 +71,34 @@ def test_multiple_inputs_and_outputs():
 def test_fewer_than_two_gpus_is_refused(gpus):
     with pytest.raises(ValueError, match='gpus'):
         multi_gpu_model(_template(0), gpus=gpus)
+
+
+def test_device_names_normalize_to_keras_short_lower_case_form():
+    from refkeras.utils.multi_gpu_utils import _normalize_device_name
+    assert _normalize_device_name('/job:localhost/replica:0/task:0/device:GPU:3') == '/gpu:3'
+    assert _normalize_device_name('/device:CPU:0') == '/cpu:0'
+    assert _normalize_device_name('/GPU:7') == '/gpu:7'
+    assert _normalize_device_name('gpu:1') == '/gpu:1'
+
+
+def test_the_reference_backend_lists_only_the_host_cpu():
+    from refkeras.utils.multi_gpu_utils import _get_available_devices, _normalize_device_name
+    if K.backend() != 'numpy':
+        pytest.skip('the reference backend has no GPUs; accel lists its own')
+    devices = _get_available_devices()
+    assert [_normalize_device_name(d) for d in devices] == ['/cpu:0']
+    assert devices[0].startswith('/job:localhost/')
+
+
+def test_a_saved_parallel_model_loads_and_computes_the_template_function(tmp_path):
+    from refkeras.models import load_model
+    model = _template(3)
+    x, y = _data(40)
+    parallel_model = multi_gpu_model(model, gpus=3)
+    parallel_model.compile(loss='categorical_crossentropy', optimizer='rmsprop')
+    parallel_model.fit(x, y, epochs=1, batch_size=10, verbose=0)
+    path = str(tmp_path / 'parallel.h5')
+    parallel_model.save(path)
+    loaded = load_model(path)  # no custom_objects, no bytecode: the slicing is found by name
+    np.testing.assert_allclose(loaded.predict(x, batch_size=10), model.predict(x, batch_size=10),
+                               rtol=1e-6, atol=1e-7)

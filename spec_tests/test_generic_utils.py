@@ -344,3 +344,8 @@ def test_normalize():
                                rtol=1e-12)
     np.testing.assert_allclose(normalize(x, axis=0),
                                x / np.array([[10 ** 0.5, 17 ** 0.5]]), rtol=1e-12)
+
+
+def test_progbar_is_importable_from_generic_utils_where_keras_2_2_4_defines_it():
+    from refkeras.utils.progbar import Progbar
+    assert gu.Progbar is Progbar

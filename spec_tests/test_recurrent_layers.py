@@ -958,3 +958,20 @@ def test_stateful_layer_without_batch_size_is_refused_before_building():
     assert not layer.cell.built
     with pytest.raises(ValueError, match='cannot unroll'):
         SimpleRNN(2, unroll=True)(Input((None, 3)))
+
+
+def test_rnn_get_losses_for_asks_its_cells():
+    """Keras 2.2.4: an RNN's conditional losses include its cells' (single and stacked)."""
+    x = Input((None, 5))
+    marker = K.sum(x)
+
+    class CellWithConditionalLoss(SimpleRNNCell):
+        def get_losses_for(self, inputs):
+            return [marker] if inputs is x else []
+
+    single = RNN(CellWithConditionalLoss(3))
+    stacked = RNN([SimpleRNNCell(3), CellWithConditionalLoss(3)])
+    for layer in (single, stacked):
+        layer.build((None, None, 5))
+        assert layer.get_losses_for(x) == [marker]
+        assert layer.get_losses_for(Input((None, 5))) == []

@@ -231,3 +231,21 @@ def test_sequential_predict_classes_and_proba():
     linear = Sequential([Dense(2, input_shape=(4,), kernel_initializer='ones')])
     with pytest.warns(UserWarning, match='invalid probability'):
         linear.predict_proba(np.full((2, 4), 3.0))
+
+
+def test_evaluate_returns_numpy_scalars_with_an_empty_shape():
+    model = Sequential([Dense(1, input_shape=(2,), kernel_initializer='ones',
+                              bias_initializer='zeros')])
+    model.compile('sgd', 'mse')
+    x = np.array([[1., 2.], [3., -1.], [0., 0.5]], dtype='float32')
+    y = np.zeros((3, 1), dtype='float32')
+    loss = model.evaluate(x, y, batch_size=2, verbose=0)
+    # outputs are x1 + x2 = 3, 2, 0.5: the mean squared error worked by hand
+    assert isinstance(loss, np.float64) and loss.shape == ()
+    assert loss == pytest.approx((9. + 4. + 0.25) / 3, rel=1e-6)
+
+    def batches():
+        while True:
+            yield x, y
+    from_generator = model.evaluate_generator(batches(), steps=2)
+    assert isinstance(from_generator, np.float64) and from_generator.shape == ()

@@ -31,8 +31,11 @@ from refkeras.backend import tensors as _tensors  # noqa: E402
 
 
 def _install(name):
-    """Routes the primitives to backend `name` ('numpy' or 'numba') and keeps
-    new values where it keeps them."""
+    """Routes the primitives to a backend, which then keeps the new values.
+
+    # Arguments
+        name: 'numpy' (the reference) or 'numba' (accel).
+    """
     if name == 'numba':
         from accel.backend import implementation  # imports Numba
         table, arrays = implementation()

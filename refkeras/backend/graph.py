@@ -39,6 +39,9 @@ def learning_phase():
 def set_learning_phase(value):
     """Fixes the learning phase to 0 or 1 for everything run afterwards.
 
+    # Arguments
+        value: 0 (test) or 1 (training).
+
     # Raises
         ValueError: if `value` is not 0 or 1.
     """
@@ -188,6 +191,12 @@ def symbolic_aware(fn):
     Called on concrete values, `fn` runs at once. Called with any symbolic
     tensor among its arguments, it returns symbolic output(s) computed later,
     when the graph is evaluated.
+
+    # Arguments
+        fn: the backend function (on concrete values).
+
+    # Returns
+        The wrapped function (same name and docstring).
     """
     def wrapper(*args, **kwargs):
         if any_symbolic(args) or any_symbolic(kwargs.values()):

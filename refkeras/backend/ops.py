@@ -57,6 +57,13 @@ def backend_array(x, dtype=None):
     copied to the device: the training engine calls it once per batch on the
     inputs, targets and sample weights, so that every primitive of the step
     reads them from device memory.
+
+    # Arguments
+        x: an array-like or a tensor.
+        dtype: optional dtype to convert to.
+
+    # Returns
+        An array of the running backend.
     """
     return backend_arrays().array(value_of(x), dtype=dtype, copy=False)
 
@@ -94,6 +101,15 @@ def constant(value, dtype=None, shape=None, name=None):
     Made by the running backend while a model runs (e.g. the zero initial
     states of an RNN); otherwise, like the random draws below, on the host as
     a NumPy array, which is what initializers return (see `random_uniform`).
+
+    # Arguments
+        value: a number or an array-like.
+        dtype: defaults to floatx.
+        shape: optional shape to fill with `value`.
+        name: accepted for compatibility (constants have no names here).
+
+    # Returns
+        An array.
     """
     dtype = dtype or state.floatx()
     if _in_a_run():
@@ -114,6 +130,13 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
         dtype: defaults to floatx.
         sparse: not supported (refkeras has no sparse tensors).
         name: optional name.
+
+    # Returns
+        A symbolic tensor.
+
+    # Raises
+        NotImplementedError: for `sparse=True`.
+        ValueError: when neither `shape` nor `ndim` is given.
     """
     if sparse:
         raise NotImplementedError('refkeras has no sparse tensors; pass sparse=False.')
@@ -127,6 +150,12 @@ def placeholder(shape=None, ndim=None, dtype=None, sparse=False, name=None):
 
 def is_keras_tensor(x):
     """Whether `x` is a symbolic tensor produced by a Keras layer (or `Input`).
+
+    # Arguments
+        x: a tensor.
+
+    # Returns
+        A bool.
 
     # Raises
         ValueError: if `x` is not a tensor at all, as Keras does.
@@ -173,8 +202,16 @@ def dtype(x):
 def eval(x):  # noqa: A001
     """The value of a concrete tensor or variable, as a NumPy array.
 
+    # Arguments
+        x: a variable, a concrete tensor, or a symbolic tensor computed from
+            variables only.
+
+    # Returns
+        A NumPy array.
+
     # Raises
-        ValueError: for a symbolic tensor, which needs `K.function` and inputs.
+        ValueError: for a symbolic tensor that depends on a placeholder, which
+            needs `K.function` and inputs.
     """
     if isinstance(x, SymbolicTensor):
         if x.node is None:
@@ -279,9 +316,18 @@ def random_normal_variable(shape, mean, scale, dtype=None, name=None, seed=None)
 def update(x, new_x):
     """Assigns `new_x` to variable `x`.
 
-    Eagerly, the assignment happens now and `x` is returned; a value of
-    another shape raises `ValueError` and leaves `x` unchanged. With a symbolic
+    Eagerly, the assignment happens now and `x` is returned. With a symbolic
     `new_x`, the pair `(x, new_x)` is returned for `K.function(updates=...)`.
+
+    # Arguments
+        x: a variable.
+        new_x: its new value (of `x`'s shape), concrete or symbolic.
+
+    # Returns
+        `x`, or the pair `(x, new_x)`.
+
+    # Raises
+        ValueError: for a value of another shape (`x` is left unchanged).
     """
     if isinstance(new_x, SymbolicTensor):
         return (x, new_x)
@@ -392,7 +438,20 @@ def stop_gradient(variables):
 
 @symbolic_aware
 def switch(condition, then_expression, else_expression):
-    """`then` where `condition` holds, else `else` (callables are called first)."""
+    """`then_expression` where `condition` holds, else `else_expression`.
+
+    # Arguments
+        condition: a scalar or a tensor of rank <= the expressions' rank
+            (broadcast against them).
+        then_expression: tensor, or a callable returning one (called first).
+        else_expression: tensor, or a callable returning one (called first).
+
+    # Returns
+        The selected tensor (elementwise for a non-scalar `condition`).
+
+    # Raises
+        ValueError: if `condition` has a higher rank than the expressions.
+    """
     if callable(then_expression):
         then_expression = then_expression()
     if callable(else_expression):
@@ -416,6 +475,13 @@ def dot(x, y):
 
     `(..., n) . (n, m) -> (..., m)`; with `y` of rank > 2, `x`'s last axis meets
     `y`'s second-to-last, giving `x.shape[:-1] + y.shape[:-2] + y.shape[-1:]`.
+
+    # Arguments
+        x: tensor.
+        y: tensor.
+
+    # Returns
+        The product, of the shape above.
     """
     x, y = _t(x), _t(y)
     if ndim(y) <= 2 and ndim(x) >= 2:
@@ -437,9 +503,13 @@ def batch_dot(x, y, axes=None):
     """Batchwise dot product, as Keras 2.2.4's `K.batch_dot`.
 
     # Arguments
-        x, y: tensors with a batch axis first, rank >= 2.
+        x: tensor with a batch axis first, rank >= 2.
+        y: tensor with a batch axis first, rank >= 2.
         axes: int or pair: the axes of x and y to contract; defaults to
             (x's last, y's second-to-last (or last, for rank-2 y)).
+
+    # Returns
+        A tensor with the batch axis and the remaining axes of `x`, then of `y`.
     """
     x, y = _t(x), _t(y)
     if isinstance(axes, int):
@@ -499,7 +569,18 @@ def expand_dims(x, axis=-1):
 
 @symbolic_aware
 def squeeze(x, axis):
-    """Removes the 1-sized axis `axis`."""
+    """Removes the 1-sized axis `axis`.
+
+    # Arguments
+        x: tensor.
+        axis: the axis to remove.
+
+    # Returns
+        `x` without that axis.
+
+    # Raises
+        ValueError: if the axis is not of size 1.
+    """
     shape = list(int_shape(x))
     if shape[axis] != 1:
         raise ValueError('Cannot squeeze axis %d of size %d (shape %s).' % (axis, shape[axis],
@@ -559,7 +640,15 @@ def arange(start, stop=None, step=1, dtype='int32'):
 
 @symbolic_aware
 def reverse(x, axes):
-    """Reverses along `axes`."""
+    """Reverses along `axes`.
+
+    # Arguments
+        x: tensor.
+        axes: an int or a list of ints.
+
+    # Returns
+        A tensor of `x`'s shape.
+    """
     if isinstance(axes, int):
         axes = [axes]
     key = [builtins.slice(None)] * ndim(x)
@@ -780,6 +869,15 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
     during `fit`, the loss is computed from those logits by the fused primitive
     `softmax_crossentropy`: the same value, and a gradient that goes to the
     logits directly (TensorFlow's Keras does the same on seeing a Softmax op).
+
+    # Arguments
+        target: tensor of target distributions, of `output`'s shape.
+        output: tensor of class probabilities (or logits, with `from_logits`).
+        from_logits: whether `output` holds logits.
+        axis: the class axis.
+
+    # Returns
+        The crossentropy, with `axis` reduced.
     """
     _check_axis(output, axis)
     target = _t(target)
@@ -802,6 +900,15 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
 
     A softmax output recorded on the active tape is handled as in
     `categorical_crossentropy` (the fused primitive, from the logits).
+
+    # Arguments
+        target: integer class indices, of `output`'s shape without `axis`.
+        output: tensor of class probabilities (or logits, with `from_logits`).
+        from_logits: whether `output` holds logits.
+        axis: the class axis.
+
+    # Returns
+        The crossentropy, with `axis` reduced.
     """
     _check_axis(output, axis)
     logits = None if from_logits else _softmax_logits(output, axis)
@@ -831,6 +938,14 @@ def binary_crossentropy(target, output, from_logits=False):
     formula `max(z, 0) - z * t + log(1 + exp(-|z|))` is used. For a target of the
     output's shape and floating dtype these steps run as one primitive,
     `prims_fused.binary_crossentropy` (the same values).
+
+    # Arguments
+        target: tensor of targets in [0, 1], of `output`'s shape.
+        output: tensor of probabilities (or logits, with `from_logits`).
+        from_logits: whether `output` holds logits.
+
+    # Returns
+        The crossentropy of each element, of `output`'s shape.
     """
     target, output = _t(target), _t(output)
     if not from_logits and _fusable_target(target, output):
@@ -856,6 +971,14 @@ def in_top_k(predictions, targets, k):
 
     A target is in the top `k` when fewer than `k` predictions are strictly larger
     than its own (so ties count in its favour, as in TensorFlow).
+
+    # Arguments
+        predictions: `(batch, classes)` scores.
+        targets: `(batch,)` integer class indices.
+        k: how many of the largest predictions count.
+
+    # Returns
+        A `(batch,)` boolean tensor.
     """
     p = value_of(predictions)  # the raw values: nothing here is differentiated
     is_target = cast(one_hot(reshape(cast(value_of(targets), 'int64'), (-1,)), p.shape[-1]),
@@ -867,7 +990,18 @@ def in_top_k(predictions, targets, k):
 
 @symbolic_aware
 def bias_add(x, bias, data_format=None):
-    """Adds a bias vector to the channels axis."""
+    """Adds a bias vector to the channels axis.
+
+    # Arguments
+        x: tensor.
+        bias: a vector of the channels' size (or a tensor of `x`'s non-batch
+            shape, channels last).
+        data_format: 'channels_last' or 'channels_first' (None: the default):
+            which axis of `x` holds the channels.
+
+    # Returns
+        `x + bias`, of `x`'s shape.
+    """
     data_format = state.normalize_data_format(data_format)
     if data_format == 'channels_first' and ndim(x) > 2:
         bias_shape = int_shape(bias)
@@ -952,6 +1086,9 @@ def dropout(x, level, noise_shape=None, seed=None):
             channel for SpatialDropout); defaults to `x`'s shape.
         seed: optional seed.
 
+    # Returns
+        A tensor of `x`'s shape.
+
     # Raises
         ValueError: if `level` is outside `[0, 1)`.
     """
@@ -973,8 +1110,12 @@ def in_train_phase(x, alt, training=None):
     """`x` in the training phase, `alt` in the test phase.
 
     # Arguments
-        x, alt: tensors or callables returning tensors (called only if chosen).
+        x: tensor, or a callable returning one (called only if chosen).
+        alt: tensor, or a callable returning one (called only if chosen).
         training: 0/1/bool, or None for the current `K.learning_phase()`.
+
+    # Returns
+        The chosen tensor (a symbolic choice when the phase is fed later).
     """
     if training is None:
         training = learning_phase()
@@ -1063,6 +1204,20 @@ def _PHASE_DEFAULT():
 def function(inputs, outputs, updates=None, **kwargs):
     """Builds a `Function` (FAQ: "How can I obtain the output of an intermediate layer?").
 
+    # Arguments
+        inputs: list of placeholders (and `K.learning_phase()` if fed).
+        outputs: list of symbolic tensors to compute.
+        updates: list of `(variable, new value)` pairs (or update ops) applied
+            at each call.
+        kwargs: only `name` is accepted (the function's name).
+
+    # Returns
+        A `Function`: called with a list of input values, it returns the list
+        of output values.
+
+    # Raises
+        ValueError: for a keyword argument other than `name`.
+
     # Example
     ```python
     get_3rd_layer_output = K.function([model.layers[0].input, K.learning_phase()],
@@ -1132,6 +1287,12 @@ def gradients(loss, variables):
         loss: a symbolic tensor (the gradients are then symbolic, for
             `K.function`), or a value computed under an open `GradientTape`.
         variables: list of `Variable`s (or input placeholders, symbolically).
+
+    # Returns
+        A list of gradients, one per variable.
+
+    # Raises
+        ValueError: for a concrete `loss` not computed under an open tape.
     """
     if isinstance(loss, SymbolicTensor):
         return list(_GradientNode(loss, variables).outputs)

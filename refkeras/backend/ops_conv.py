@@ -179,10 +179,11 @@ def conv1d(x, kernel, strides=1, padding='valid', data_format=None, dilation_rat
     # Arguments
         x: `(batch, steps, channels)` (or `(batch, channels, steps)`).
         kernel: `(kernel_size, channels, filters)`.
-        strides, dilation_rate: ints.
+        strides: int.
         padding: 'valid', 'same' or 'causal' (pads `dilation * (kernel - 1)`
             zeros before the sequence only, so output `t` never sees input `t + 1`).
         data_format: 'channels_last' or 'channels_first' (None: the default).
+        dilation_rate: int.
 
     # Returns
         `(batch, new_steps, filters)`.
@@ -208,7 +209,18 @@ def conv2d(x, kernel, strides=(1, 1), padding='valid', data_format=None, dilatio
 @symbolic_aware
 def conv3d(x, kernel, strides=(1, 1, 1), padding='valid', data_format=None,
            dilation_rate=(1, 1, 1)):
-    """3D convolution: kernel `(d1, d2, d3, in_channels, filters)`.
+    """3D convolution.
+
+    # Arguments
+        x: a 5D tensor, `(batch, d1, d2, d3, channels)` (or channels first).
+        kernel: `(d1, d2, d3, in_channels, filters)`.
+        strides: tuple of 3 ints.
+        padding: 'valid' or 'same'.
+        data_format: 'channels_last' or 'channels_first' (None: the default).
+        dilation_rate: tuple of 3 ints.
+
+    # Returns
+        A 5D tensor with `filters` channels.
 
     # Raises
         ValueError: see `conv1d`.
@@ -252,8 +264,13 @@ def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding='valid', d
         x: input tensor.
         kernel: `(rows, cols, filters, in_channels)`.
         output_shape: the full output shape (the batch entry may be None).
-        strides, padding, data_format, dilation_rate: those of the convolution
-            that this one is the transpose of.
+        strides: those of the convolution that this one is the transpose of.
+        padding: that convolution's padding, 'valid' or 'same'.
+        data_format: 'channels_last' or 'channels_first' (None: the default).
+        dilation_rate: that convolution's dilation rate.
+
+    # Returns
+        A tensor of `output_shape`.
 
     # Raises
         ValueError: if `output_shape` is not one that convolution maps back to
@@ -266,7 +283,18 @@ def conv2d_transpose(x, kernel, output_shape, strides=(1, 1), padding='valid', d
 @symbolic_aware
 def conv3d_transpose(x, kernel, output_shape, strides=(1, 1, 1), padding='valid',
                      data_format=None):
-    """3D transposed convolution: kernel `(d1, d2, d3, filters, in_channels)`.
+    """3D transposed convolution.
+
+    # Arguments
+        x: a 5D input tensor.
+        kernel: `(d1, d2, d3, filters, in_channels)`.
+        output_shape: the full output shape (the batch entry may be None).
+        strides: those of the convolution that this one is the transpose of.
+        padding: that convolution's padding, 'valid' or 'same'.
+        data_format: 'channels_last' or 'channels_first' (None: the default).
+
+    # Returns
+        A tensor of `output_shape`.
 
     # Raises
         ValueError: see `conv2d_transpose`.
@@ -298,10 +326,21 @@ def _depthwise(x, depthwise_kernel, rank, strides, padding, data_format, dilatio
 @symbolic_aware
 def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding='valid', data_format=None,
                      dilation_rate=(1, 1)):
-    """2D depthwise convolution: kernel `(rows, cols, in_channels, depth_multiplier)`.
+    """2D depthwise convolution: each input channel convolved on its own.
+
+    # Arguments
+        x: a 4D input tensor.
+        depthwise_kernel: `(rows, cols, in_channels, depth_multiplier)`.
+        strides: tuple of 2 ints.
+        padding: 'valid' or 'same'.
+        data_format: 'channels_last' or 'channels_first' (None: the default).
+        dilation_rate: tuple of 2 ints.
 
     # Returns
         A tensor with `in_channels * depth_multiplier` channels.
+
+    # Raises
+        ValueError: see `conv1d`.
     """
     return _depthwise(x, depthwise_kernel, 2, strides, padding, data_format, dilation_rate,
                       'depthwise_conv2d')
@@ -320,8 +359,16 @@ def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding='
     """1D separable convolution: a depthwise convolution, then a pointwise (size-1) one.
 
     # Arguments
+        x: a 3D input tensor.
         depthwise_kernel: `(kernel_size, in_channels, depth_multiplier)`.
         pointwise_kernel: `(1, in_channels * depth_multiplier, filters)`.
+        strides: int.
+        padding: 'valid', 'same' or 'causal'.
+        data_format: 'channels_last' or 'channels_first' (None: the default).
+        dilation_rate: int.
+
+    # Returns
+        A 3D tensor with `filters` channels.
     """
     return _separable(x, depthwise_kernel, pointwise_kernel, 1, strides, padding, data_format,
                       dilation_rate, 'separable_conv1d')
@@ -330,11 +377,19 @@ def separable_conv1d(x, depthwise_kernel, pointwise_kernel, strides=1, padding='
 @symbolic_aware
 def separable_conv2d(x, depthwise_kernel, pointwise_kernel, strides=(1, 1), padding='valid',
                      data_format=None, dilation_rate=(1, 1)):
-    """2D separable convolution.
+    """2D separable convolution: a depthwise convolution, then a pointwise (1x1) one.
 
     # Arguments
+        x: a 4D input tensor.
         depthwise_kernel: `(rows, cols, in_channels, depth_multiplier)`.
         pointwise_kernel: `(1, 1, in_channels * depth_multiplier, filters)`.
+        strides: tuple of 2 ints.
+        padding: 'valid' or 'same'.
+        data_format: 'channels_last' or 'channels_first' (None: the default).
+        dilation_rate: tuple of 2 ints.
+
+    # Returns
+        A 4D tensor with `filters` channels.
     """
     return _separable(x, depthwise_kernel, pointwise_kernel, 2, strides, padding, data_format,
                       dilation_rate, 'separable_conv2d')
@@ -362,10 +417,16 @@ def pool2d(x, pool_size, strides=(1, 1), padding='valid', data_format=None, pool
     """2D pooling.
 
     # Arguments
-        pool_size, strides: tuples of 2 ints.
+        x: a 4D tensor.
+        pool_size: tuple of 2 ints.
+        strides: tuple of 2 ints.
         padding: 'valid' or 'same' ('same' pads with values that never win
             the max and are not counted in the average).
+        data_format: 'channels_last' or 'channels_first' (None: the default).
         pool_mode: 'max' or 'avg'.
+
+    # Returns
+        The pooled 4D tensor.
 
     # Raises
         ValueError: for an unknown padding, data format or pool mode, or a
@@ -414,9 +475,14 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation='ne
     """Scales the rows and columns of a 4D tensor by integer factors.
 
     # Arguments
-        height_factor, width_factor: positive ints.
+        x: a 4D tensor.
+        height_factor: positive int.
+        width_factor: positive int.
         data_format: 'channels_last' or 'channels_first'.
         interpolation: 'nearest' (each pixel repeated) or 'bilinear'.
+
+    # Returns
+        The resized 4D tensor.
 
     # Raises
         ValueError: for an unknown data format or interpolation.
@@ -437,6 +503,16 @@ def resize_images(x, height_factor, width_factor, data_format, interpolation='ne
 @symbolic_aware
 def resize_volumes(x, depth_factor, height_factor, width_factor, data_format):
     """Scales the three spatial axes of a 5D tensor by repeating elements.
+
+    # Arguments
+        x: a 5D tensor.
+        depth_factor: positive int.
+        height_factor: positive int.
+        width_factor: positive int.
+        data_format: 'channels_last' or 'channels_first'.
+
+    # Returns
+        The resized 5D tensor.
 
     # Raises
         ValueError: for an unknown data format.
@@ -466,11 +542,16 @@ def batch_normalization(x, mean, var, beta, gamma, axis=-1, epsilon=1e-3):
 
     # Arguments
         x: tensor.
-        mean, var, beta, gamma: tensors broadcastable against `x`, or vectors
-            of the size of `x`'s `axis` (then broadcast along that axis);
-            `beta` / `gamma` may be None (0 / 1).
+        mean: tensor broadcastable against `x`, or a vector of the size of
+            `x`'s `axis` (then broadcast along that axis).
+        var: the variance, shaped as `mean`.
+        beta: the offset, shaped as `mean`, or None (0).
+        gamma: the scale, shaped as `mean`, or None (1).
         axis: the normalized (channels) axis, used for vectors.
         epsilon: added to the variance.
+
+    # Returns
+        The normalized tensor, of `x`'s shape.
     """
     mean, var = _broadcastable(mean, x, axis), _broadcastable(var, x, axis)
     beta, gamma = _broadcastable(beta, x, axis), _broadcastable(gamma, x, axis)
@@ -491,7 +572,8 @@ def normalize_batch_in_training(x, gamma, beta, reduction_axes, epsilon=1e-3):
 
     # Arguments
         x: tensor.
-        gamma, beta: per-channel vectors (sizes of the axes not reduced), or None.
+        gamma: per-channel scale vector (the size of the axes not reduced), or None.
+        beta: per-channel offset vector, or None.
         reduction_axes: the axes to compute the statistics over.
         epsilon: added to the variance.
 

@@ -40,6 +40,9 @@ def floatx():
 def set_floatx(value):
     """Sets the default float type.
 
+    # Arguments
+        value: 'float16', 'float32' or 'float64'.
+
     # Raises
         ValueError: for anything but 'float16', 'float32' or 'float64'.
     """
@@ -67,6 +70,9 @@ def image_data_format():
 def set_image_data_format(data_format):
     """Sets the default image data format.
 
+    # Arguments
+        data_format: 'channels_last' or 'channels_first'.
+
     # Raises
         ValueError: for anything but 'channels_last' or 'channels_first'.
     """
@@ -78,6 +84,12 @@ def set_image_data_format(data_format):
 
 def normalize_data_format(value):
     """`value` checked, or the configured image data format when None.
+
+    # Arguments
+        value: 'channels_first', 'channels_last' (any case) or None.
+
+    # Returns
+        'channels_first' or 'channels_last'.
 
     # Raises
         ValueError: for an unknown data format.

@@ -2,7 +2,8 @@
 
 Each downloads its files once through `refkeras.utils.get_file` into
 `<Keras directory>/datasets/` (`~/.keras/datasets/`, or `$KERAS_HOME/datasets/`),
-checking their hashes. `digits` ships with refkeras and needs no download.
+checking their hashes; offline, the error names the path where a file can be
+placed by hand. `digits` ships with refkeras and needs no download.
 """
 from refkeras.datasets import boston_housing  # noqa: F401
 from refkeras.datasets import cifar10  # noqa: F401

@@ -8,10 +8,14 @@ an unpickler that can only rebuild NumPy arrays, NumPy scalars and dtypes
 numbers). Keras 2.2.4 used the plain unpickler, and checked no hash for the
 CIFAR archives; this is one of refkeras's documented differences.
 """
+import os
 import pickle
 import zipfile
 
 import numpy as np
+
+from refkeras.backend import config as config_module
+from refkeras.utils import data_utils
 
 # (module, name) pairs a dataset pickle may refer to; numpy.core is numpy._core in NumPy 2.
 _ALLOWED_GLOBALS = {
@@ -39,6 +43,37 @@ def _numpy_multiarray():
     except ImportError:  # NumPy 1.x
         from numpy.core import multiarray
     return multiarray
+
+
+def fetch(fname, origin, untar=False, file_hash=None, cache_subdir='datasets'):
+    """`get_file` for a dataset file; offline, the error says where to put it by hand.
+
+    # Arguments
+        fname: the file's name in the cache (as `get_file`'s).
+        origin: its URL.
+        untar: whether it is a `.tar.gz` archive to extract (as `get_file`'s).
+        file_hash: its expected sha256 or md5, or None.
+        cache_subdir: the folder of the Keras directory it goes to.
+
+    # Returns
+        The local path (of the extracted folder, with `untar`).
+
+    # Raises
+        OSError: when the file is not cached and cannot be downloaded: Keras's
+            "URL fetch failure on ..." message, then the path where the
+            file can be placed (it is then used without downloading).
+        ValueError: when the downloaded file's hash does not match.
+    """
+    try:
+        return data_utils.get_file(fname, origin=origin, untar=untar, file_hash=file_hash,
+                                   cache_subdir=cache_subdir)
+    except OSError as error:
+        folder = data_utils._cache_folder(config_module.keras_dir(), cache_subdir)
+        target = os.path.join(folder, fname + ('.tar.gz' if untar else ''))
+        hash_text = ' (hash %s)' % file_hash if file_hash else ''
+        raise OSError('%s. Without network access, download %s elsewhere and place it at '
+                      '%s%s; it is then used without downloading.'
+                      % (str(error).rstrip('.'), origin, target, hash_text)) from error
 
 
 class _ArrayUnpickler(pickle.Unpickler):

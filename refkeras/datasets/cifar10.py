@@ -4,8 +4,8 @@ import os
 import numpy as np
 
 from refkeras import backend as K
+from refkeras.datasets._loading import fetch
 from refkeras.datasets.cifar import load_batch
-from refkeras.utils.data_utils import get_file
 
 DIRNAME = 'cifar-10-batches-py'
 ORIGIN = 'https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz'
@@ -23,7 +23,7 @@ def load_data():
         `image_data_format() == 'channels_first'`), uint8 labels of shape
         (n, 1).
     """
-    path = get_file(DIRNAME, origin=ORIGIN, untar=True, file_hash=FILE_HASH)
+    path = fetch(DIRNAME, origin=ORIGIN, untar=True, file_hash=FILE_HASH)
     parts = [load_batch(os.path.join(path, 'data_batch_%d' % i))
              for i in range(1, TRAIN_BATCHES + 1)]
     x_train = np.concatenate([data for data, _ in parts]).astype('uint8')

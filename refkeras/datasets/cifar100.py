@@ -4,8 +4,8 @@ import os
 import numpy as np
 
 from refkeras import backend as K
+from refkeras.datasets._loading import fetch
 from refkeras.datasets.cifar import load_batch
-from refkeras.utils.data_utils import get_file
 
 DIRNAME = 'cifar-100-python'
 ORIGIN = 'https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz'
@@ -30,7 +30,7 @@ def load_data(label_mode='fine'):
     if label_mode not in ('fine', 'coarse'):
         raise ValueError('`label_mode` must be one of `"fine"`, `"coarse"`; received %r.'
                          % (label_mode,))
-    path = get_file(DIRNAME, origin=ORIGIN, untar=True, file_hash=FILE_HASH)
+    path = fetch(DIRNAME, origin=ORIGIN, untar=True, file_hash=FILE_HASH)
     x_train, y_train = load_batch(os.path.join(path, 'train'), label_key=label_mode + '_labels')
     x_test, y_test = load_batch(os.path.join(path, 'test'), label_key=label_mode + '_labels')
     y_train = np.reshape(np.asarray(y_train), (len(y_train), 1))

@@ -4,7 +4,8 @@ import os
 
 import numpy as np
 
-from refkeras.utils.data_utils import get_file
+from refkeras.datasets._loading import fetch
+
 
 BASE_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/'
 FILES = ['train-labels-idx1-ubyte.gz', 'train-images-idx3-ubyte.gz',
@@ -26,7 +27,7 @@ def load_data():
         (60000, 28, 28) and (10000, 28, 28), uint8 labels 0-9.
     """
     dirname = os.path.join('datasets', 'fashion-mnist')
-    paths = [get_file(name, origin=BASE_URL + name, cache_subdir=dirname) for name in FILES]
+    paths = [fetch(name, origin=BASE_URL + name, cache_subdir=dirname) for name in FILES]
     y_train = _read_idx(paths[0], 8)
     x_train = _read_idx(paths[1], 16).reshape(len(y_train), 28, 28)
     y_test = _read_idx(paths[2], 8)

@@ -11,8 +11,7 @@ import json
 
 import numpy as np
 
-from refkeras.datasets._loading import check_kwargs, index_words, load_npz, object_array
-from refkeras.utils.data_utils import get_file
+from refkeras.datasets._loading import check_kwargs, fetch, index_words, load_npz, object_array
 
 ORIGIN = 'https://s3.amazonaws.com/text-datasets/imdb.npz'
 FILE_HASH = '599dadb1135973df5b59232a0e9a887c'
@@ -48,7 +47,7 @@ def load_data(path='imdb.npz', num_words=None, skip_top=0, maxlen=None, seed=113
         TypeError: for an unknown keyword argument.
     """
     num_words = check_kwargs(kwargs, num_words, 'imdb')
-    path = get_file(path, origin=ORIGIN, file_hash=FILE_HASH)
+    path = fetch(path, origin=ORIGIN, file_hash=FILE_HASH)
     x_train, labels_train, x_test, labels_test = load_npz(
         path, ['x_train', 'y_train', 'x_test', 'y_test'])
     rng = np.random.RandomState(seed)  # same draws as Keras's np.random.seed(seed)
@@ -74,6 +73,6 @@ def get_word_index(path='imdb_word_index.json'):
     # Arguments
         path: file name in the cache (`~/.keras/datasets/`).
     """
-    path = get_file(path, origin=WORD_INDEX_ORIGIN, file_hash=WORD_INDEX_HASH)
+    path = fetch(path, origin=WORD_INDEX_ORIGIN, file_hash=WORD_INDEX_HASH)
     with open(path) as f:
         return json.load(f)

@@ -3,8 +3,7 @@ import json
 
 import numpy as np
 
-from refkeras.datasets._loading import check_kwargs, index_words, load_npz, object_array
-from refkeras.utils.data_utils import get_file
+from refkeras.datasets._loading import check_kwargs, fetch, index_words, load_npz, object_array
 
 ORIGIN = 'https://s3.amazonaws.com/text-datasets/reuters.npz'
 FILE_HASH = '87aedbeb0cb229e378797a632c1997b6'
@@ -37,7 +36,7 @@ def load_data(path='reuters.npz', num_words=None, skip_top=0, maxlen=None, test_
         TypeError: for an unknown keyword argument.
     """
     num_words = check_kwargs(kwargs, num_words, 'reuters')
-    path = get_file(path, origin=ORIGIN, file_hash=FILE_HASH)
+    path = fetch(path, origin=ORIGIN, file_hash=FILE_HASH)
     xs, labels = load_npz(path, ['x', 'y'])
     indices = np.arange(len(xs))
     np.random.RandomState(seed).shuffle(indices)  # as Keras's np.random.seed(seed)
@@ -55,6 +54,6 @@ def get_word_index(path='reuters_word_index.json'):
     # Arguments
         path: file name in the cache (`~/.keras/datasets/`).
     """
-    path = get_file(path, origin=WORD_INDEX_ORIGIN, file_hash=WORD_INDEX_HASH)
+    path = fetch(path, origin=WORD_INDEX_ORIGIN, file_hash=WORD_INDEX_HASH)
     with open(path) as f:
         return json.load(f)

@@ -15,6 +15,7 @@ from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine import layer_losses
 from refkeras.engine import run_context
+from refkeras.legacy import interfaces
 from refkeras.utils.generic_utils import has_arg, to_list, unpack_singleton
 
 
@@ -160,6 +161,7 @@ class Layer(object):
 
     # --- weights -------------------------------------------------------------
 
+    @interfaces.legacy_add_weight_support
     def add_weight(self, name, shape, dtype=None, initializer=None, regularizer=None,
                    trainable=True, constraint=None):
         """Creates a weight variable of the layer.
@@ -406,7 +408,8 @@ class Layer(object):
                 `assert_input_compatibility`), or symbolic inputs that did not
                 come from a layer.
         """
-        input_list = to_list(inputs)
+        # A copy: the node must not see later changes to the caller's list.
+        input_list = list(to_list(inputs))
         symbolic = [isinstance(x, SymbolicTensor) for x in input_list]
         if any(symbolic) and not all(symbolic):
             raise ValueError('Layer %s was called with a mix of symbolic tensors and arrays; '
@@ -440,6 +443,10 @@ class Layer(object):
         outputs = [SymbolicTensor(s, self.dtype if self._output_is_float() else 'int32',
                                   name='%s/%d:%d' % (self.name, node_index, i))
                    for i, s in enumerate(output_shapes)]
+        uses_learning_phase = (any(x._uses_learning_phase for x in input_list) or
+                               self._call_uses_learning_phase(kwargs))
+        for out in outputs:
+            out._uses_learning_phase = uses_learning_phase
         node = Node(self,
                     inbound_layers=[x._keras_history[0] for x in input_list],
                     node_indices=[x._keras_history[1] for x in input_list],
@@ -456,6 +463,15 @@ class Layer(object):
 
     def _output_is_float(self):
         return True
+
+    def _call_uses_learning_phase(self, arguments):
+        """Whether a call with keyword `arguments` switches on the learning phase.
+
+        As in Keras 2.2.4, such outputs (and everything computed from them)
+        carry `_uses_learning_phase = True`: dropout and noise layers when
+        `training` is not given, for example. Layers that switch override this.
+        """
+        return False
 
     def _run(self, inputs, mask, arguments):
         """Runs `call` and `compute_mask` on concrete values (used by `Node.run`).

@@ -2,6 +2,7 @@
 from refkeras import backend as K
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine.base_layer import Layer, Node
+from refkeras.legacy import interfaces
 
 
 class InputLayer(Layer):
@@ -20,6 +21,7 @@ class InputLayer(Layer):
         ValueError: when neither a shape nor a tensor is given, or both kinds are.
     """
 
+    @interfaces.legacy_input_support
     def __init__(self, input_shape=None, batch_size=None, batch_input_shape=None, dtype=None,
                  input_tensor=None, sparse=False, name=None):
         if not name:

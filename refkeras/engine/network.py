@@ -270,6 +270,10 @@ class Network(Layer):
     def uses_learning_phase(self):
         return True
 
+    def _call_uses_learning_phase(self, arguments):
+        # Called on new inputs, a model's outputs switch where its own do.
+        return any(x._uses_learning_phase for x in self.outputs)
+
     # --- running ----------------------------------------------------------------
 
     def _run(self, inputs, mask, arguments):

@@ -44,6 +44,7 @@ from refkeras.engine import layer_losses
 from refkeras.engine import run_context
 from refkeras.engine import training_utils as tu
 from refkeras.engine.network import Network
+from refkeras.legacy import interfaces
 from refkeras.utils.generic_utils import to_list, unpack_singleton
 
 
@@ -226,7 +227,8 @@ class Model(Network):
         """Batch-size-weighted averages of a test loop's outputs, except the
         stateful metrics' last batch values."""
         stateful = set(getattr(self, 'stateful_metric_names', []))
-        return [float(last[i]) if name in stateful else float(totals[i] / seen)
+        # NumPy float64 scalars (a float subclass with `.shape == ()`), as Keras 2.2.4 returns
+        return [np.float64(last[i]) if name in stateful else np.float64(totals[i] / seen)
                 for i, name in enumerate(self.metrics_names)]
 
     def _per_output(self, value, what, required=False, default=None):
@@ -827,6 +829,7 @@ class Model(Network):
 
     # --- generators -------------------------------------------------------------
 
+    @interfaces.legacy_generator_methods_support
     def fit_generator(self, generator, steps_per_epoch=None, epochs=1, verbose=1, callbacks=None,
                       validation_data=None, validation_steps=None, class_weight=None,
                       max_queue_size=10, workers=1, use_multiprocessing=False, shuffle=True,
@@ -843,6 +846,7 @@ class Model(Network):
             max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, shuffle=shuffle, initial_epoch=initial_epoch)
 
+    @interfaces.legacy_generator_methods_support
     def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1,
                            use_multiprocessing=False, verbose=0):
         """Loss and metrics over batches from a generator or `Sequence`."""
@@ -851,6 +855,7 @@ class Model(Network):
             self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, verbose=verbose)
 
+    @interfaces.legacy_generator_methods_support
     def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1,
                           use_multiprocessing=False, verbose=0):
         """Predictions for the batches of a generator or `Sequence`."""

@@ -34,6 +34,8 @@ from refkeras.layers.embeddings import Embedding  # noqa: F401
 from refkeras.layers.recurrent import (GRU, GRUCell, LSTM, LSTMCell, RNN,  # noqa: F401
                                        SimpleRNN, SimpleRNNCell, StackedRNNCells)
 from refkeras.layers.wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
+from refkeras.legacy.layers import (AtrousConvolution1D, AtrousConvolution2D,  # noqa: F401
+                                    Highway, MaxoutDense, Recurrent)
 from refkeras.utils.generic_utils import deserialize_keras_object, serialize_keras_object
 
 
@@ -44,6 +46,14 @@ def serialize(layer):
 
 def deserialize(config, custom_objects=None):
     """Rebuilds a layer (or model) from `serialize`'s output.
+
+    # Arguments
+        config: `{'class_name': ..., 'config': ...}`.
+        custom_objects: optional dict of custom layer classes (and functions
+            they use) by name.
+
+    # Returns
+        A layer, or a `Model` / `Sequential`.
 
     # Raises
         ValueError: for an unknown class name, saying how to pass custom objects.

@@ -7,6 +7,7 @@ from refkeras import activations, constraints, initializers, regularizers
 from refkeras import backend as K
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.utils.generic_utils import to_list
+from refkeras.legacy import interfaces
 
 
 class _Elementwise(Layer):
@@ -54,6 +55,7 @@ class PReLU(_Elementwise):
             `(batch, rows, cols, channels)` feature maps.
     """
 
+    @interfaces.legacy_prelu_support
     def __init__(self, alpha_initializer='zeros', alpha_regularizer=None, alpha_constraint=None,
                  shared_axes=None, **kwargs):
         super(PReLU, self).__init__(**kwargs)

@@ -21,71 +21,16 @@ from refkeras.backend.ops_conv import (conv_output_length, deconv_length, normal
                                        normalize_tuple)
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.layers.core import bias_and_activation
+# Keras 2.2.4 users import the pooling layers from here too
+# (`keras.layers.convolutional.MaxPooling2D`).
+from refkeras.layers.pooling import (AveragePooling1D, AveragePooling2D,  # noqa: F401
+                                     AveragePooling3D, MaxPooling1D, MaxPooling2D,
+                                     MaxPooling3D)
+from refkeras.layers.spatial_utils import (_merge_config, channel_axis, checked,  # noqa: F401
+                                           checked_output_sizes, known_channels,
+                                           spatial_axes)
 from refkeras.utils.generic_utils import transpose_shape
-
-
-def _merge_config(base, extra):
-    config = dict(base)
-    config.update(extra)
-    return config
-
-
-def checked(layer, check, *args):
-    """Runs an argument check, naming `layer` in the error it raises.
-
-    # Raises
-        ValueError: the check's error, prefixed with the layer's class and name.
-    """
-    try:
-        return check(*args)
-    except ValueError as error:
-        raise ValueError('%s layer "%s": %s' % (type(layer).__name__, layer.name, error)) from None
-
-
-def spatial_axes(data_format, rank):
-    """The positions of the spatial axes in a `(batch, ...)` shape."""
-    first = 2 if data_format == 'channels_first' else 1
-    return list(range(first, first + rank))
-
-
-def channel_axis(data_format):
-    """The position of the channels axis (1 or -1)."""
-    return 1 if data_format == 'channels_first' else -1
-
-
-def checked_output_sizes(layer, input_shape, window, padding, strides, dilation, what='kernel'):
-    """Output spatial sizes of a convolution or pooling, or an error naming the layer.
-
-    # Raises
-        ValueError: if the window does not fit the input (a zero or negative
-            output size), naming the layer, the input shape and the window.
-    """
-    spatial = [input_shape[a] for a in spatial_axes(layer.data_format, len(window))]
-    sizes = [conv_output_length(n, k, padding, s, d)
-             for n, k, s, d in zip(spatial, window, strides, dilation)]
-    if any(n is not None and n < 1 for n in sizes):
-        raise ValueError('%s layer "%s": the %s of size %s (dilation %s) is larger than the input '
-                         'of shape %s with padding "%s"; the output size would be %s. Use a '
-                         'smaller %s, padding="same", or a larger input.'
-                         % (type(layer).__name__, layer.name, what, tuple(window),
-                            tuple(dilation), tuple(input_shape), padding,
-                            tuple(sizes), what))
-    return sizes
-
-
-def known_channels(layer, input_shape):
-    """The input's channel count, which must be known to build weights.
-
-    # Raises
-        ValueError: naming the layer when the channels axis is None.
-    """
-    dim = input_shape[channel_axis(layer.data_format)]
-    if dim is None:
-        raise ValueError('%s layer "%s": the channel dimension of the inputs should be defined; '
-                         'found None in input shape %s (data_format=%s).'
-                         % (type(layer).__name__, layer.name, tuple(input_shape),
-                            layer.data_format))
-    return int(dim)
+from refkeras.legacy import interfaces
 
 
 class _Conv(Layer):
@@ -224,6 +169,7 @@ class Conv1D(_Conv):
 
     _paddings = ('valid', 'same', 'causal')
 
+    @interfaces.legacy_conv1d_support
     def __init__(self, filters, kernel_size, strides=1, padding='valid',
                  data_format='channels_last', dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -248,6 +194,7 @@ class Conv2D(_Conv):
     See `_Conv` for the arguments; kernel shape `(rows, cols, channels, filters)`.
     """
 
+    @interfaces.legacy_conv2d_support
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -268,6 +215,7 @@ class Conv3D(_Conv):
     See `_Conv` for the arguments; kernel shape `(d1, d2, d3, channels, filters)`.
     """
 
+    @interfaces.legacy_conv3d_support
     def __init__(self, filters, kernel_size, strides=(1, 1, 1), padding='valid',
                  data_format=None, dilation_rate=(1, 1, 1), activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -355,6 +303,7 @@ class Conv2DTranspose(_ConvTranspose):
         (others: see `_Conv`; kernel shape `(rows, cols, filters, channels)`.)
     """
 
+    @interfaces.legacy_deconv2d_support
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', output_padding=None,
                  data_format=None, dilation_rate=(1, 1), activation=None, use_bias=True,
                  kernel_initializer='glorot_uniform', bias_initializer='zeros',
@@ -504,6 +453,7 @@ class SeparableConv1D(_SeparableConv):
 class SeparableConv2D(_SeparableConv):
     """Depthwise separable 2D convolution (see `_SeparableConv`)."""
 
+    @interfaces.legacy_separable_conv2d_support
     def __init__(self, filters, kernel_size, strides=(1, 1), padding='valid', data_format=None,
                  dilation_rate=(1, 1), depth_multiplier=1, activation=None, use_bias=True,
                  depthwise_initializer='glorot_uniform', pointwise_initializer='glorot_uniform',
@@ -624,6 +574,7 @@ class _UpSampling(_SpatialLayer):
 class UpSampling1D(_UpSampling):
     """Repeats each timestep `size` times: `(batch, steps, features) -> (batch, steps * size, features)`."""
 
+    @interfaces.legacy_upsampling1d_support
     def __init__(self, size=2, **kwargs):
         super(UpSampling1D, self).__init__(size, 1, 'channels_last', **kwargs)
 
@@ -646,6 +597,7 @@ class UpSampling2D(_UpSampling):
         interpolation: 'nearest' (repeat) or 'bilinear'.
     """
 
+    @interfaces.legacy_upsampling2d_support
     def __init__(self, size=(2, 2), data_format=None, interpolation='nearest', **kwargs):
         super(UpSampling2D, self).__init__(size, 2, data_format, **kwargs)
         if interpolation not in ('nearest', 'bilinear'):
@@ -665,6 +617,7 @@ class UpSampling2D(_UpSampling):
 class UpSampling3D(_UpSampling):
     """Scales the three spatial axes by `size` (repeating elements)."""
 
+    @interfaces.legacy_upsampling3d_support
     def __init__(self, size=(2, 2, 2), data_format=None, **kwargs):
         super(UpSampling3D, self).__init__(size, 3, data_format, **kwargs)
 
@@ -748,6 +701,7 @@ class ZeroPadding2D(_ZeroPadding):
         data_format: see the module docstring.
     """
 
+    @interfaces.legacy_zeropadding2d_support
     def __init__(self, padding=(1, 1), data_format=None, **kwargs):
         super(ZeroPadding2D, self).__init__(padding, 2, data_format, **kwargs)
 
@@ -755,6 +709,7 @@ class ZeroPadding2D(_ZeroPadding):
 class ZeroPadding3D(_ZeroPadding):
     """Zero-padding of volumes: int, 3 ints, or 3 (before, after) pairs."""
 
+    @interfaces.legacy_zeropadding3d_support
     def __init__(self, padding=(1, 1, 1), data_format=None, **kwargs):
         super(ZeroPadding3D, self).__init__(padding, 3, data_format, **kwargs)
 
@@ -770,10 +725,12 @@ class _Cropping(_SpatialLayer):
         shape = list(input_shape)
         for axis, (start, end) in zip(self._spatial_axes(), self.cropping):
             if shape[axis] is not None:
+                # Cropping an axis to length 0 is allowed (an empty tensor, as
+                # in Keras 2.2.4); cropping more than the axis holds is not.
                 shape[axis] -= start + end
-                if shape[axis] < 1:
-                    raise ValueError('%s layer "%s": cropping %s removes everything from the '
-                                     'input of shape %s.' % (type(self).__name__, self.name,
+                if shape[axis] < 0:
+                    raise ValueError('%s layer "%s": cropping %s removes more than the input '
+                                     'of shape %s holds.' % (type(self).__name__, self.name,
                                                             self.cropping, tuple(input_shape)))
         return tuple(shape)
 
@@ -805,6 +762,7 @@ class Cropping1D(_Cropping):
 class Cropping2D(_Cropping):
     """Crops images: int, 2 ints (symmetric), or ((top, bottom), (left, right))."""
 
+    @interfaces.legacy_cropping2d_support
     def __init__(self, cropping=((0, 0), (0, 0)), data_format=None, **kwargs):
         super(Cropping2D, self).__init__(cropping, 2, data_format, **kwargs)
 
@@ -812,6 +770,7 @@ class Cropping2D(_Cropping):
 class Cropping3D(_Cropping):
     """Crops volumes: int, 3 ints, or 3 (start, end) pairs."""
 
+    @interfaces.legacy_cropping3d_support
     def __init__(self, cropping=((1, 1), (1, 1), (1, 1)), data_format=None, **kwargs):
         super(Cropping3D, self).__init__(cropping, 3, data_format, **kwargs)
 

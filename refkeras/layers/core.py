@@ -10,6 +10,7 @@ from refkeras import backend as K
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.utils.generic_utils import (deserialize_keras_object, func_dump, func_load,
                                           has_arg)
+from refkeras.legacy import interfaces
 
 
 def _merge_config(base, extra):
@@ -78,6 +79,7 @@ class Dense(Layer):
         `(batch, ..., units)`.
     """
 
+    @interfaces.legacy_dense_support
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer='glorot_uniform',
                  bias_initializer='zeros', kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
@@ -175,6 +177,7 @@ class Dropout(Layer):
         seed: optional seed.
     """
 
+    @interfaces.legacy_dropout_support
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super(Dropout, self).__init__(**kwargs)
         if not 0.0 <= float(rate) <= 1.0:
@@ -190,6 +193,9 @@ class Dropout(Layer):
             return None
         shape = K.int_shape(inputs)
         return tuple(shape[i] if s is None else s for i, s in enumerate(self.noise_shape))
+
+    def _call_uses_learning_phase(self, arguments):
+        return 0.0 < self.rate < 1.0 and arguments.get('training') is None
 
     def call(self, inputs, training=None):
         if 0.0 < self.rate < 1.0:
@@ -399,6 +405,45 @@ def allow_code_loading(allowed=True):
         _CODE_LOADING['allowed'] = previous
 
 
+class _SavedFunction(object):
+    """Mixin for a Lambda config entry that also holds the function it names.
+
+    `Lambda.get_config` stores a function as its name (a named function) or
+    as bytecode (a Python `lambda`), as Keras 2.2.4 files do. The entry it
+    returns in memory is a `str` / `tuple` subclass that also carries the
+    function object itself, so `from_config` on that same config gives back
+    the very function, and runs no stored code (Keras 2.2.4's `layer_test`
+    round-trips every layer in memory this way). JSON, YAML, HDF5 and pickle
+    keep only the plain value, so a config read back from a file or string
+    is rebuilt from the name (custom objects) or, for bytecode, only with
+    `safe_mode=False` / `allow_code_loading()`. Copies made in memory
+    (`copy.deepcopy` of a config) keep the function.
+    """
+
+    def __reduce__(self):
+        return (self._plain_type, (self._plain_type(self),))
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self  # an immutable value; functions are shared by deepcopy too
+
+
+class _SavedName(_SavedFunction, str):
+    _plain_type = str
+
+
+class _SavedBytecode(_SavedFunction, tuple):
+    _plain_type = tuple
+
+
+def _saved_function(value, function):
+    entry = (_SavedName if isinstance(value, str) else _SavedBytecode)(value)
+    entry.function = function
+    return entry
+
+
 class Lambda(Layer):
     """Wraps an expression of backend functions as a layer.
 
@@ -415,6 +460,7 @@ class Lambda(Layer):
     ```
     """
 
+    @interfaces.legacy_lambda_support
     def __init__(self, function, output_shape=None, mask=None, arguments=None, **kwargs):
         super(Lambda, self).__init__(**kwargs)
         self.function = function
@@ -448,11 +494,14 @@ class Lambda(Layer):
             function, function_type = func_dump(self.function), 'lambda'
         else:
             function, function_type = self.function.__name__, 'function'
+        function = _saved_function(function, self.function)
         if isinstance(self._output_shape, types.LambdaType) and \
                 self._output_shape.__name__ == '<lambda>':
-            output_shape, output_shape_type = func_dump(self._output_shape), 'lambda'
+            output_shape = _saved_function(func_dump(self._output_shape), self._output_shape)
+            output_shape_type = 'lambda'
         elif callable(self._output_shape):
-            output_shape, output_shape_type = self._output_shape.__name__, 'function'
+            output_shape = _saved_function(self._output_shape.__name__, self._output_shape)
+            output_shape_type = 'function'
         else:
             output_shape, output_shape_type = self._output_shape, 'raw'
         arguments = {}
@@ -467,10 +516,17 @@ class Lambda(Layer):
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
-        """Rebuilds a Lambda; bytecode lambdas only inside `allow_code_loading()`.
+        """Rebuilds a Lambda from `get_config`'s output.
+
+        A config that `get_config` returned in this process gives back the
+        layer's own functions (see `_SavedFunction`). Read from a file or a
+        string, a named function is looked up by name (custom objects), and a
+        Python `lambda` stored as bytecode is rebuilt only inside
+        `allow_code_loading()` (what `safe_mode=False` uses).
 
         # Raises
-            ValueError: for a bytecode lambda when code loading is not allowed.
+            ValueError: for an unknown function name, or for bytecode from
+                outside when code loading is not allowed.
         """
         config = dict(config)
         function = cls._load_callable(config.pop('function'), config.pop('function_type'),
@@ -488,8 +544,15 @@ class Lambda(Layer):
 
     @staticmethod
     def _load_callable(value, kind, custom_objects, what, layer_name):
+        if isinstance(value, _SavedFunction) and kind in ('function', 'lambda') and \
+                not (kind == 'function' and value in (custom_objects or {})):
+            return value.function
         if kind == 'function':
-            return deserialize_keras_object(value, custom_objects=custom_objects,
+            # refkeras's own functions that the models it builds wrap in a Lambda
+            # (multi_gpu_model's batch slicing) are found by name.
+            from refkeras.utils.multi_gpu_utils import LAMBDA_FUNCTIONS
+            return deserialize_keras_object(value, module_objects=LAMBDA_FUNCTIONS,
+                                            custom_objects=custom_objects,
                                             printable_module_name=what)
         if kind == 'lambda':
             if not _CODE_LOADING['allowed']:

@@ -7,13 +7,15 @@ training only.
 """
 from refkeras import backend as K
 from refkeras.engine.base_layer import InputSpec
-from refkeras.layers.convolutional import checked
+from refkeras.layers.spatial_utils import checked
 from refkeras.layers.core import Dropout
+from refkeras.legacy import interfaces
 
 
 class SpatialDropout1D(Dropout):
     """Drops whole channels of `(batch, steps, channels)` data with probability `rate`."""
 
+    @interfaces.legacy_spatialdropout1d_support
     def __init__(self, rate, **kwargs):
         super(SpatialDropout1D, self).__init__(rate, **kwargs)
         self.input_spec = InputSpec(ndim=3)
@@ -26,6 +28,7 @@ class SpatialDropout1D(Dropout):
 class _SpatialDropoutND(Dropout):
     rank = None
 
+    @interfaces.legacy_spatialdropoutNd_support
     def __init__(self, rate, data_format=None, **kwargs):
         super(_SpatialDropoutND, self).__init__(rate, **kwargs)
         self.data_format = checked(self, K.normalize_data_format, data_format)

@@ -5,6 +5,7 @@ from refkeras import constraints, initializers, regularizers
 from refkeras import backend as K
 from refkeras.engine.base_layer import Layer
 from refkeras.utils.generic_utils import to_list
+from refkeras.legacy import interfaces
 
 
 class Embedding(Layer):
@@ -40,6 +41,7 @@ class Embedding(Layer):
             shape contradicts `input_length`.
     """
 
+    @interfaces.legacy_embedding_support
     def __init__(self, input_dim, output_dim, embeddings_initializer='uniform',
                  embeddings_regularizer=None, activity_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):

@@ -71,6 +71,8 @@ class _Merge(Layer):
         return self._merge_function(aligned)
 
     def compute_output_shape(self, input_shape):
+        # Checked here too: a built layer called again skips `build`.
+        self._check_inputs(input_shape)
         shape = input_shape[0][1:]
         for s in input_shape[1:]:
             shape = self._broadcast_shape(shape, s[1:])
@@ -81,13 +83,29 @@ class _Merge(Layer):
     def compute_mask(self, inputs, mask=None):
         if mask is None:
             return None
-        if not isinstance(mask, list) or len(mask) != len(inputs):
-            raise ValueError('Layer %s: `mask` should be a list of the same length as the inputs.'
-                             % self.name)
+        _check_mask_list(self, inputs, mask)
         present = [K.cast(m, 'bool') for m in mask if m is not None]
         if not present:
             return None
         return _all_masks(present)
+
+
+def _check_mask_list(layer, inputs, mask):
+    """A merge layer's masks come as a list, one entry per input.
+
+    # Raises
+        ValueError: naming the layer, when `inputs` or `mask` is not a list
+            or their lengths differ.
+    """
+    if not isinstance(inputs, list):
+        raise ValueError('Layer %s: `inputs` should be a list of tensors, received %r.'
+                         % (layer.name, inputs))
+    if not isinstance(mask, list):
+        raise ValueError('Layer %s: `mask` should be a list (one mask or None per input), '
+                         'received %s.' % (layer.name, type(mask).__name__))
+    if len(mask) != len(inputs):
+        raise ValueError('Layer %s: `mask` should be a list of the same length as the inputs; '
+                         'received %d masks for %d inputs.' % (layer.name, len(mask), len(inputs)))
 
 
 def _all_masks(masks):
@@ -110,8 +128,8 @@ class Add(_Merge):
 class Subtract(_Merge):
     """Subtracts the second of exactly two inputs from the first."""
 
-    def build(self, input_shape):
-        super(Subtract, self).build(input_shape)
+    def _check_inputs(self, input_shape):
+        super(Subtract, self)._check_inputs(input_shape)
         if len(input_shape) != 2:
             raise ValueError('A `Subtract` layer (%s) should be called on exactly 2 inputs; got %d.'
                              % (self.name, len(input_shape)))
@@ -175,10 +193,14 @@ class Concatenate(_Merge):
         self.axis = axis
 
     def build(self, input_shape):
+        self._check_inputs(input_shape)
+        self.built = True
+
+    def _check_inputs(self, input_shape):
         if not isinstance(input_shape, list) or len(input_shape) < 2:
             raise ValueError('A `Concatenate` layer (%s) should be called on a list of at least 2 '
                              'inputs.' % self.name)
-        if all(s is None for s in input_shape):
+        if any(s is None for s in input_shape):
             return
         reduced = set()
         for s in input_shape:
@@ -189,12 +211,12 @@ class Concatenate(_Merge):
             raise ValueError('A `Concatenate` layer (%s) requires inputs with matching shapes '
                              'except for the concat axis. Got inputs shapes: %s'
                              % (self.name, input_shape))
-        self.built = True
 
     def call(self, inputs):
         return K.concatenate(inputs, axis=self.axis)
 
     def compute_output_shape(self, input_shape):
+        self._check_inputs(input_shape)
         out = list(input_shape[0])
         for s in input_shape[1:]:
             if out[self.axis] is None or s[self.axis] is None:
@@ -204,7 +226,10 @@ class Concatenate(_Merge):
         return tuple(out)
 
     def compute_mask(self, inputs, mask=None):
-        if mask is None or all(m is None for m in mask):
+        if mask is None:
+            return None
+        _check_mask_list(self, inputs, mask)
+        if all(m is None for m in mask):
             return None
         masks = []
         for x, m in zip(inputs, mask):
@@ -249,6 +274,10 @@ class Dot(_Merge):
         return [a % len(s) if a < 0 else a for a, s in zip(axes, shapes)]
 
     def build(self, input_shape):
+        self._check_inputs(input_shape)
+        self.built = True
+
+    def _check_inputs(self, input_shape):
         if not isinstance(input_shape, list) or len(input_shape) != 2:
             raise ValueError('A `Dot` layer (%s) should be called on a list of 2 inputs.'
                              % self.name)
@@ -257,7 +286,6 @@ class Dot(_Merge):
         if s1[a1] is not None and s2[a2] is not None and s1[a1] != s2[a2]:
             raise ValueError('Dimension incompatibility in layer %s: %s != %s. Layer shapes: %s, '
                              '%s' % (self.name, s1[a1], s2[a2], s1, s2))
-        self.built = True
 
     def call(self, inputs):
         x1, x2 = inputs
@@ -268,6 +296,7 @@ class Dot(_Merge):
         return K.batch_dot(x1, x2, axes)
 
     def compute_output_shape(self, input_shape):
+        self._check_inputs(input_shape)
         s1, s2 = list(input_shape[0]), list(input_shape[1])
         a1, a2 = self._resolved_axes(input_shape)
         s1.pop(a1)

@@ -8,6 +8,7 @@ import math
 
 from refkeras import backend as K
 from refkeras.engine.base_layer import Layer
+from refkeras.legacy import interfaces
 
 # The SELU constants: AlphaDropout keeps SELU activations' mean and variance.
 _SELU_ALPHA = 1.6732632423543772
@@ -23,6 +24,13 @@ class _TrainingNoise(Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    def _adds_noise(self):
+        """Whether training-phase calls change the inputs (the dropouts: 0 < rate < 1)."""
+        return 0.0 < self.rate < 1.0
+
+    def _call_uses_learning_phase(self, arguments):
+        return self._adds_noise() and arguments.get('training') is None
 
     def _with_config(self, extra):
         config = dict(super(_TrainingNoise, self).get_config())
@@ -40,12 +48,16 @@ def _rate(layer, rate):
 class GaussianNoise(_TrainingNoise):
     """Adds zero-centred Gaussian noise of standard deviation `stddev` (training only)."""
 
+    @interfaces.legacy_gaussiannoise_support
     def __init__(self, stddev, **kwargs):
         super(GaussianNoise, self).__init__(**kwargs)
         if float(stddev) < 0:
             raise ValueError('GaussianNoise layer "%s": `stddev` cannot be negative, received '
                              '%r.' % (self.name, stddev))
         self.stddev = stddev
+
+    def _adds_noise(self):
+        return True  # as Keras 2.2.4: a learning-phase switch even for stddev=0
 
     def call(self, inputs, training=None):
         def noised():
@@ -64,6 +76,7 @@ class GaussianDropout(_TrainingNoise):
         rate: float in [0, 1], the drop probability of the equivalent Dropout.
     """
 
+    @interfaces.legacy_gaussiandropout_support
     def __init__(self, rate, **kwargs):
         super(GaussianDropout, self).__init__(**kwargs)
         self.rate = _rate(self, rate)

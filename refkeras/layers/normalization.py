@@ -11,6 +11,7 @@ from refkeras import backend as K
 from refkeras import constraints, initializers, regularizers
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine.base_layer import InputSpec, Layer
+from refkeras.legacy import interfaces
 
 
 class BatchNormalization(Layer):
@@ -45,6 +46,7 @@ class BatchNormalization(Layer):
     statistics are refined rather than replaced when fine-tuning.
     """
 
+    @interfaces.legacy_batchnorm_support
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer='zeros', gamma_initializer='ones',
                  moving_mean_initializer='zeros', moving_variance_initializer='ones',

@@ -8,9 +8,10 @@ counted in a mean, as in TensorFlow.
 from refkeras import backend as K
 from refkeras.backend.ops_conv import normalize_padding, normalize_tuple
 from refkeras.engine.base_layer import InputSpec, Layer
-from refkeras.layers.convolutional import (channel_axis, checked, checked_output_sizes,
+from refkeras.layers.spatial_utils import (channel_axis, checked, checked_output_sizes,
                                            spatial_axes)
 from refkeras.utils.generic_utils import transpose_shape
+from refkeras.legacy import interfaces
 
 
 def _merge_config(base, extra):
@@ -82,6 +83,7 @@ class MaxPooling1D(_Pooling):
     """Max pooling over time: `(batch, steps, features)`, window `pool_size` (default 2)."""
     pool_mode = 'max'
 
+    @interfaces.legacy_pooling1d_support
     def __init__(self, pool_size=2, strides=None, padding='valid', data_format='channels_last',
                  **kwargs):
         super(MaxPooling1D, self).__init__(1, pool_size, strides, padding, data_format, **kwargs)
@@ -91,6 +93,7 @@ class AveragePooling1D(_Pooling):
     """Average pooling over time (see `MaxPooling1D`)."""
     pool_mode = 'avg'
 
+    @interfaces.legacy_pooling1d_support
     def __init__(self, pool_size=2, strides=None, padding='valid', data_format='channels_last',
                  **kwargs):
         super(AveragePooling1D, self).__init__(1, pool_size, strides, padding, data_format,
@@ -101,6 +104,7 @@ class MaxPooling2D(_Pooling):
     """Max pooling over images; `pool_size=(2, 2)` halves both sizes."""
     pool_mode = 'max'
 
+    @interfaces.legacy_pooling2d_support
     def __init__(self, pool_size=(2, 2), strides=None, padding='valid', data_format=None,
                  **kwargs):
         super(MaxPooling2D, self).__init__(2, pool_size, strides, padding, data_format, **kwargs)
@@ -110,6 +114,7 @@ class AveragePooling2D(_Pooling):
     """Average pooling over images."""
     pool_mode = 'avg'
 
+    @interfaces.legacy_pooling2d_support
     def __init__(self, pool_size=(2, 2), strides=None, padding='valid', data_format=None,
                  **kwargs):
         super(AveragePooling2D, self).__init__(2, pool_size, strides, padding, data_format,
@@ -120,6 +125,7 @@ class MaxPooling3D(_Pooling):
     """Max pooling over volumes."""
     pool_mode = 'max'
 
+    @interfaces.legacy_pooling3d_support
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding='valid', data_format=None,
                  **kwargs):
         super(MaxPooling3D, self).__init__(3, pool_size, strides, padding, data_format, **kwargs)
@@ -129,6 +135,7 @@ class AveragePooling3D(_Pooling):
     """Average pooling over volumes."""
     pool_mode = 'avg'
 
+    @interfaces.legacy_pooling3d_support
     def __init__(self, pool_size=(2, 2, 2), strides=None, padding='valid', data_format=None,
                  **kwargs):
         super(AveragePooling3D, self).__init__(3, pool_size, strides, padding, data_format,
@@ -187,6 +194,7 @@ class GlobalMaxPooling1D(_GlobalPooling):
 class GlobalAveragePooling2D(_GlobalPooling):
     """Mean over rows and columns."""
 
+    @interfaces.legacy_global_pooling_support
     def __init__(self, data_format=None, **kwargs):
         super(GlobalAveragePooling2D, self).__init__(2, data_format, **kwargs)
 
@@ -197,6 +205,7 @@ class GlobalAveragePooling2D(_GlobalPooling):
 class GlobalMaxPooling2D(_GlobalPooling):
     """Maximum over rows and columns."""
 
+    @interfaces.legacy_global_pooling_support
     def __init__(self, data_format=None, **kwargs):
         super(GlobalMaxPooling2D, self).__init__(2, data_format, **kwargs)
 
@@ -207,6 +216,7 @@ class GlobalMaxPooling2D(_GlobalPooling):
 class GlobalAveragePooling3D(_GlobalPooling):
     """Mean over the three spatial axes."""
 
+    @interfaces.legacy_global_pooling_support
     def __init__(self, data_format=None, **kwargs):
         super(GlobalAveragePooling3D, self).__init__(3, data_format, **kwargs)
 
@@ -217,6 +227,7 @@ class GlobalAveragePooling3D(_GlobalPooling):
 class GlobalMaxPooling3D(_GlobalPooling):
     """Maximum over the three spatial axes."""
 
+    @interfaces.legacy_global_pooling_support
     def __init__(self, data_format=None, **kwargs):
         super(GlobalMaxPooling3D, self).__init__(3, data_format, **kwargs)
 

@@ -49,6 +49,7 @@ from refkeras.backend.tape import apply
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.utils.generic_utils import has_arg, to_list
+from refkeras.legacy import interfaces
 
 
 def _merge_config(base, extra):
@@ -635,6 +636,10 @@ class StackedRNNCells(Layer):
     def _loss_sublayers(self):
         return list(self._cell_layers())
 
+    def get_losses_for(self, inputs):
+        """The cells' losses conditional on `inputs` (None: the unconditional ones)."""
+        return [loss for cell in self._cell_layers() for loss in cell.get_losses_for(inputs)]
+
 
 # --- the RNN layer ----------------------------------------------------------------------
 
@@ -762,11 +767,20 @@ class RNN(Layer):
         K.batch_set_value(list(zip(self._states, values)))
 
     def get_initial_state(self, inputs):
-        """Zero states `(batch, size)`, one per state of the cell."""
+        """Zero states `(batch, size)`, one per state of the cell.
+
+        On a symbolic input whose batch size is unknown, the zeros are
+        derived from the input (`(batch,)` zeros tiled to each state size), so
+        their batch size is the input's when the graph runs.
+        """
         batch_size = K.int_shape(inputs)[0]
         dtype = K.dtype(inputs) if K.value_dtype(inputs).kind == 'f' else K.floatx()
-        return [K.constant(0., shape=(batch_size, size), dtype=dtype)
-                for size in _state_sizes(self.cell)]
+        sizes = _state_sizes(self.cell)
+        if batch_size is not None:
+            return [K.constant(0., shape=(batch_size, size), dtype=dtype) for size in sizes]
+        zeros = K.cast(K.zeros_like(inputs), dtype)
+        column = K.expand_dims(K.sum(zeros, axis=list(range(1, K.ndim(inputs)))))
+        return [K.tile(column, [1, size]) for size in sizes]
 
     # --- shapes and masks ----------------------------------------------------------------
 
@@ -890,6 +904,12 @@ class RNN(Layer):
         kwargs['constants'] = constants
         return super(RNN, self).__call__(inputs, **kwargs)
 
+    def _call_uses_learning_phase(self, arguments):
+        cells = self.cell.cells if isinstance(self.cell, StackedRNNCells) else [self.cell]
+        dropout = sum(getattr(cell, 'dropout', 0) + getattr(cell, 'recurrent_dropout', 0)
+                      for cell in cells)
+        return dropout > 0 and arguments.get('training') is None
+
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
         if isinstance(inputs, list):
             inputs, listed_states, listed_constants = self._split_list_input(inputs)
@@ -970,6 +990,13 @@ class RNN(Layer):
     def _loss_sublayers(self):
         return [self.cell] if isinstance(self.cell, Layer) else []
 
+    def get_losses_for(self, inputs):
+        """The cell's losses conditional on `inputs`, then the layer's own."""
+        own = super(RNN, self).get_losses_for(inputs)
+        if isinstance(self.cell, Layer):
+            return self.cell.get_losses_for(inputs) + own
+        return own
+
     def get_config(self):
         config = {'return_sequences': self.return_sequences,
                   'return_state': self.return_state,
@@ -1042,6 +1069,7 @@ class SimpleRNN(_CellBackedRNN):
     """
     _cell_attributes = _CELL_PROPERTIES
 
+    @interfaces.legacy_recurrent_support
     def __init__(self, units, activation='tanh', use_bias=True,
                  kernel_initializer='glorot_uniform', recurrent_initializer='orthogonal',
                  bias_initializer='zeros', kernel_regularizer=None, recurrent_regularizer=None,
@@ -1095,6 +1123,7 @@ class GRU(_CellBackedRNN):
     _cell_attributes = _CELL_PROPERTIES + ('recurrent_activation', 'implementation',
                                            'reset_after')
 
+    @interfaces.legacy_recurrent_support
     def __init__(self, units, activation='tanh', recurrent_activation='hard_sigmoid',
                  use_bias=True, kernel_initializer='glorot_uniform',
                  recurrent_initializer='orthogonal', bias_initializer='zeros',
@@ -1154,6 +1183,7 @@ class LSTM(_CellBackedRNN):
     _cell_attributes = _CELL_PROPERTIES + ('recurrent_activation', 'unit_forget_bias',
                                            'implementation')
 
+    @interfaces.legacy_recurrent_support
     def __init__(self, units, activation='tanh', recurrent_activation='hard_sigmoid',
                  use_bias=True, kernel_initializer='glorot_uniform',
                  recurrent_initializer='orthogonal', bias_initializer='zeros',

@@ -2,11 +2,50 @@
 run forwards and backwards)."""
 import copy
 
+import numpy as np
+
 from refkeras import backend as K
-from refkeras.backend.tensors import SymbolicTensor
+from refkeras.backend.graph import running_phase, symbolic_aware
+from refkeras.backend.tensors import SymbolicTensor, any_symbolic
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.layers.recurrent import RNN, _rename_weights
-from refkeras.utils.generic_utils import has_arg, to_list
+from refkeras.utils.generic_utils import has_arg, object_list_uid, to_list
+
+
+def _stand_in(value):
+    """`value` with zeros standing in for its symbolic tensors (unknown sizes as 2)."""
+    if isinstance(value, SymbolicTensor):
+        return np.zeros(tuple(2 if d is None else d for d in value.shape), dtype=value.dtype)
+    if isinstance(value, (list, tuple)):
+        return type(value)(_stand_in(v) for v in value)
+    if isinstance(value, dict):
+        return {key: _stand_in(v) for key, v in value.items()}
+    return value
+
+
+def _when_evaluated(function, *args):
+    """`function(*args)`, or on symbolic arguments a symbolic tensor computed later.
+
+    A wrapper reshapes between `(batch, time, ...)` and `(batch * time, ...)`,
+    which on a symbolic tensor with unknown batch and time sizes cannot be
+    written as one static target shape. On symbolic arguments the whole
+    computation therefore runs as one graph operation, on the values, when
+    the graph is evaluated (`K.function`, a model run); its static shape is
+    inferred as for any backend function. A computation that gives None for
+    the stand-in values gives None here too (no mask).
+    """
+    if not any_symbolic(args):
+        return function(*args)
+    with running_phase(0):
+        if function(*_stand_in(args)) is None:
+            return None
+    return symbolic_aware(function)(*args)
+
+
+def _merge_time_into_batch(x):
+    """`(batch, time, ...)` values as `(batch * time, ...)`."""
+    shape = K.int_shape(x)
+    return K.reshape(x, (shape[0] * shape[1],) + tuple(shape[2:]))
 
 
 class Wrapper(Layer):
@@ -109,6 +148,22 @@ class TimeDistributed(Wrapper):
         super(TimeDistributed, self).__init__(layer, **kwargs)
         self.supports_masking = True
         self._static_batch_size = None
+        # As in Keras 2.2.4: for each symbolic input this layer was called on
+        # (keyed by `object_list_uid`), the symbolic `(batch * time, ...)`
+        # tensor the wrapped layer sees, e.g. for
+        # `K.function([model.input], [td._input_map[uid]])`. Only kept when the
+        # batch size is not fixed (otherwise the layer runs step by step).
+        self._input_map = {}
+
+    def _call_uses_learning_phase(self, arguments):
+        return self.layer._call_uses_learning_phase(arguments)
+
+    def __call__(self, inputs, **kwargs):
+        outputs = super(TimeDistributed, self).__call__(inputs, **kwargs)
+        if isinstance(inputs, SymbolicTensor) and not self._static_batch_size:
+            self._input_map[object_list_uid(inputs)] = _when_evaluated(
+                _merge_time_into_batch, inputs)
+        return outputs
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -138,21 +193,32 @@ class TimeDistributed(Wrapper):
                 return self.layer.call(x, **kwargs), []
             _, outputs, _ = K.rnn(step, inputs, initial_states=[])
             return outputs
+        return _when_evaluated(self._call_merged, inputs, mask, kwargs)
+
+    def _call_merged(self, inputs, mask, kwargs):
+        """The wrapped layer called once on all timesteps merged into the batch axis."""
+        kwargs = dict(kwargs)
         shape = K.int_shape(inputs)
-        merged = K.reshape(inputs, (-1,) + tuple(shape[2:]))
         if has_arg(self.layer.call, 'mask') and mask is not None:
-            kwargs['mask'] = K.reshape(mask, (-1,) + tuple(K.int_shape(mask)[2:]))
-        outputs = self.layer.call(merged, **kwargs)
+            kwargs['mask'] = _merge_time_into_batch(mask)
+        outputs = self.layer.call(_merge_time_into_batch(inputs), **kwargs)
         return K.reshape(outputs, (shape[0], shape[1]) + tuple(K.int_shape(outputs)[1:]))
 
     def compute_mask(self, inputs, mask=None):
+        """The input mask, or the wrapped layer's mask for each timestep.
+
+        On symbolic inputs with unknown sizes this is computed when the graph
+        is evaluated (see `_when_evaluated`); None when neither the input nor
+        the wrapped layer gives a mask.
+        """
         if self._static_batch_size:
             return mask
+        return _when_evaluated(self._compute_mask_merged, inputs, mask)
+
+    def _compute_mask_merged(self, inputs, mask):
         shape = K.int_shape(inputs)
-        merged = K.reshape(inputs, (-1,) + tuple(shape[2:]))
-        inner_mask = None
-        if mask is not None:
-            inner_mask = K.reshape(mask, (-1,) + tuple(K.int_shape(mask)[2:]))
+        merged = _merge_time_into_batch(inputs)
+        inner_mask = None if mask is None else _merge_time_into_batch(mask)
         output_mask = self.layer.compute_mask(merged, inner_mask)
         if output_mask is None:
             if mask is None:
@@ -331,7 +397,7 @@ class Bidirectional(Wrapper):
             raise ValueError('Bidirectional layer %s: the initial state or constants cannot be '
                              'specified with a mix of symbolic tensors and arrays.' % self.name)
         if constants is not None:
-            self._num_constants = len(constants)
+            self._set_num_constants(len(constants))
         if all(symbolic) and isinstance(inputs, SymbolicTensor):
             original_spec = self.input_spec
             self.input_spec = list(to_list(original_spec))[:1] + [None] * len(extra)
@@ -342,6 +408,16 @@ class Bidirectional(Wrapper):
         kwargs['initial_state'] = initial_state
         kwargs['constants'] = constants
         return super(Bidirectional, self).__call__(inputs, **kwargs)
+
+    def _call_uses_learning_phase(self, arguments):
+        return (self.forward_layer._call_uses_learning_phase(arguments) or
+                self.backward_layer._call_uses_learning_phase(arguments))
+
+    def _set_num_constants(self, count):
+        # The two inner layers build their cells from the constants' shapes too.
+        self._num_constants = count
+        self.forward_layer._num_constants = count
+        self.backward_layer._num_constants = count
 
     def call(self, inputs, mask=None, training=None, initial_state=None, constants=None):
         if isinstance(inputs, list):
@@ -411,5 +487,6 @@ class Bidirectional(Wrapper):
         layer = deserialize_layer(config.pop('layer'), custom_objects=custom_objects)
         num_constants = config.pop('num_constants', None)
         bidirectional = cls(layer, **config)
-        bidirectional._num_constants = num_constants
+        if num_constants is not None:
+            bidirectional._set_num_constants(num_constants)
         return bidirectional

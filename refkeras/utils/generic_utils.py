@@ -13,6 +13,9 @@ The larger part is how objects are saved and found again by name:
 
 `func_dump` / `func_load` store a Python function as marshalled bytecode, the
 format Keras 2.2.4 uses for `Lambda` layers.
+
+`Progbar` lives in `refkeras.utils.progbar`; it is importable from here too,
+where Keras 2.2.4 defines it.
 """
 import base64
 import binascii
@@ -20,6 +23,8 @@ import difflib
 import inspect
 import marshal
 import types
+
+from refkeras.utils.progbar import Progbar  # noqa: F401  (Keras 2.2.4's location)
 
 _GLOBAL_CUSTOM_OBJECTS = {}
 

@@ -26,12 +26,58 @@ def _available_gpus():
     return accel.gpu_count()
 
 
-def get_slice(data, i, parts):
-    """The i-th of `parts` consecutive sub-batches of `data`; the last takes the remainder."""
+def _get_available_devices():
+    """The devices the running backend computes on, named as TensorFlow lists them.
+
+    The host CPU is always there (`'/job:localhost/replica:0/task:0/device:CPU:0'`);
+    with the `numba` accelerator each of its GPUs follows (`...device:GPU:0`, ...).
+
+    # Returns
+        A list of device names (str).
+    """
+    prefix = '/job:localhost/replica:0/task:0/device:'
+    return [prefix + 'CPU:0'] + [prefix + 'GPU:%d' % i for i in range(_available_gpus() or 0)]
+
+
+def _normalize_device_name(name):
+    """A device name in Keras's short lower-case form: `'/cpu:0'`, `'/gpu:3'`.
+
+    # Arguments
+        name: a long (`'/job:localhost/replica:0/task:0/device:GPU:3'`) or short
+            (`'/GPU:3'`, `'gpu:3'`) device name.
+
+    # Returns
+        `'/<kind>:<index>'`, lower case: the last two `:`-separated fields.
+    """
+    fields = name.lower().replace('/', '').split(':')
+    return '/' + ':'.join(fields[-2:])
+
+
+def multi_gpu_replica_slice(data, i, parts):
+    """The i-th of `parts` consecutive sub-batches of `data`; the last takes the remainder.
+
+    Each replica's `Lambda` layer calls it; a saved parallel model names it,
+    and loading finds it by that name (`LAMBDA_FUNCTIONS`).
+
+    # Arguments
+        data: a batch (a tensor with the batch axis first).
+        i: the replica's index.
+        parts: the number of replicas.
+
+    # Returns
+        Rows `[i * (batch // parts), (i + 1) * (batch // parts))` of `data`
+        (to the end for the last replica).
+    """
     batch = K.int_shape(data)[0]
     step = batch // parts
     stop = batch if i == parts - 1 else step * (i + 1)
     return K.slice_item(data, slice(step * i, stop))
+
+
+get_slice = multi_gpu_replica_slice
+
+# The functions of this module a saved model's Lambda layers refer to by name.
+LAMBDA_FUNCTIONS = {'multi_gpu_replica_slice': multi_gpu_replica_slice}
 
 
 def multi_gpu_model(model, gpus=None, cpu_merge=True, cpu_relocation=False):
@@ -84,7 +130,7 @@ def multi_gpu_model(model, gpus=None, cpu_merge=True, cpu_relocation=False):
     parts = len(target_ids)
     replica_outputs = [[] for _ in model.outputs]
     for i, _ in enumerate(target_ids):
-        inputs = [Lambda(get_slice, output_shape=K.int_shape(x)[1:],
+        inputs = [Lambda(multi_gpu_replica_slice, output_shape=K.int_shape(x)[1:],
                          arguments={'i': i, 'parts': parts})(x) for x in model.inputs]
         for collected, out in zip(replica_outputs, to_list(model(inputs if len(inputs) > 1
                                                                  else inputs[0]))):

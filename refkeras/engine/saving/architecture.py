@@ -122,6 +122,9 @@ def model_from_json(json_string, custom_objects=None, safe_mode=True):
         custom_objects: dict of custom objects by name.
         safe_mode: see `model_from_config`.
 
+    # Returns
+        A model (not compiled, with new weights).
+
     # Raises
         ValueError: for invalid JSON, an unknown object, a refused `Lambda`.
     """
@@ -136,6 +139,9 @@ def model_from_yaml(yaml_string, custom_objects=None, safe_mode=True):
         yaml_string: the YAML text.
         custom_objects: dict of custom objects by name.
         safe_mode: see `model_from_config`.
+
+    # Returns
+        A model (not compiled, with new weights).
 
     # Raises
         UnsafeYAMLError: if the YAML holds a Python object tag (anything but
