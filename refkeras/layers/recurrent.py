@@ -636,10 +636,6 @@ class StackedRNNCells(Layer):
     def _loss_sublayers(self):
         return list(self._cell_layers())
 
-    def get_losses_for(self, inputs):
-        """The cells' losses conditional on `inputs` (None: the unconditional ones)."""
-        return [loss for cell in self._cell_layers() for loss in cell.get_losses_for(inputs)]
-
 
 # --- the RNN layer ----------------------------------------------------------------------
 
@@ -989,13 +985,6 @@ class RNN(Layer):
 
     def _loss_sublayers(self):
         return [self.cell] if isinstance(self.cell, Layer) else []
-
-    def get_losses_for(self, inputs):
-        """The cell's losses conditional on `inputs`, then the layer's own."""
-        own = super(RNN, self).get_losses_for(inputs)
-        if isinstance(self.cell, Layer):
-            return self.cell.get_losses_for(inputs) + own
-        return own
 
     def get_config(self):
         config = {'return_sequences': self.return_sequences,
