@@ -279,11 +279,12 @@ class Layer(object):
         return []
 
     def _all_loss_entries(self):
-        entries = [e for layer in self._loss_sublayers() for e in layer._all_loss_entries()]
+        entries = [e for layer in self._loss_sublayers() for e in layer_losses.all_entries(layer)]
         return entries + list(self._losses)
 
     def _loss_entries_for(self, inputs):
-        entries = [e for layer in self._loss_sublayers() for e in layer._loss_entries_for(inputs)]
+        entries = [e for layer in self._loss_sublayers()
+                   for e in layer_losses.entries_for(layer, inputs)]
         return entries + list(self._per_input_losses.get(layer_losses.inputs_key(inputs), []))
 
     @property

@@ -89,6 +89,24 @@ def unique_entries(entries):
     return out
 
 
+def entries_for(layer, inputs):
+    """A layer's loss entries filed under `inputs` (None: the unconditional
+    ones). A layer class that overrides the public `get_losses_for` (a
+    custom cell, say) is asked through it."""
+    from refkeras.engine.base_layer import Layer
+    if type(layer).get_losses_for is not Layer.get_losses_for:
+        return list(layer.get_losses_for(inputs))
+    return layer._loss_entries_for(inputs)
+
+
+def all_entries(layer):
+    """All of a layer's loss entries; through `losses` if its class overrides it."""
+    from refkeras.engine.base_layer import Layer
+    if type(layer).losses is not Layer.losses and not hasattr(layer, '_internal_loss_entries'):
+        return list(layer.losses)
+    return layer._all_loss_entries()
+
+
 def activity_losses(regularizer, outputs):
     """The marked symbolic losses of an activity regularizer on symbolic outputs."""
     def activity_regularizer(output):

@@ -209,8 +209,8 @@ class Network(Layer):
         for layer in self.layers:
             for node in layer._inbound_nodes:
                 if node in self._network_nodes:
-                    entries.extend(layer._loss_entries_for(node.input_tensors))
-            entries.extend(layer._loss_entries_for(None))
+                    entries.extend(layer_losses.entries_for(layer, node.input_tensors))
+            entries.extend(layer_losses.entries_for(layer, None))
         entries.extend(self._per_input_losses.get(None, []))
         return layer_losses.unique_entries(entries)
 
@@ -225,7 +225,7 @@ class Network(Layer):
             return Layer._loss_entries_for(self, inputs)
         entries = list(self._per_input_losses.get(None, []))
         for layer in self.layers:
-            entries.extend(layer._loss_entries_for(None))
+            entries.extend(layer_losses.entries_for(layer, None))
         return [e for e in entries if not layer_losses.is_symbolic(e)]
 
     @property
