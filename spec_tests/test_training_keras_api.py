@@ -246,3 +246,31 @@ def test_a_model_compiled_with_a_loss_class_loads_with_its_options(tmp_path):
     assert isinstance(loaded.loss_functions[0], ScaledMSE)
     # 0.5 * (9 + 49) / 2
     assert loaded.evaluate(X, ZEROS, verbose=0) == pytest.approx(14.5)
+
+
+def test_training_utils_spread_weights_and_metrics_over_outputs_as_keras_does():
+    names = ['a', 'b']
+    w = np.ones(3)
+    assert training_utils.standardize_sample_weights(None, names) == [None, None]
+    assert training_utils.standardize_sample_weights({'b': w, 'other': 1}, names)[0] is None
+    assert training_utils.standardize_sample_weights({'b': w}, names)[1] is w
+    assert training_utils.standardize_class_weights({0: 1.0}, ['a']) == [{0: 1.0}]
+    with pytest.raises(ValueError):
+        training_utils.standardize_sample_weights([w], names)
+    with pytest.raises(TypeError):
+        training_utils.standardize_sample_weights(w, names)
+    assert training_utils.collect_metrics(['mae'], names) == [['mae'], ['mae']]
+    assert training_utils.collect_metrics({'b': 'mae'}, names) == [[], ['mae']]
+    with pytest.raises(TypeError):
+        training_utils.collect_metrics('mae', names)
+
+
+def test_check_num_samples_and_iter_sequence_infinite():
+    assert training_utils.check_num_samples([np.zeros((5, 2))], batch_size=2) == 5
+    assert training_utils.check_num_samples([np.zeros((5, 2))], steps=3) is None
+    with pytest.raises(ValueError):
+        training_utils.check_num_samples([np.zeros((5, 2))], batch_size=2, steps=3)
+    with pytest.raises(ValueError):
+        training_utils.check_num_samples([], batch_size=2)
+    items = training_utils.iter_sequence_infinite([1, 2])
+    assert [next(items) for _ in range(5)] == [1, 2, 1, 2, 1]

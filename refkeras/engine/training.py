@@ -305,19 +305,7 @@ class Model(Network):
                 if fn is not None and t is None]
 
     def _collect_metrics(self, metrics):
-        names = self.output_names
-        if not metrics:
-            return [[] for _ in names]
-        if isinstance(metrics, (list, tuple)):
-            return [list(metrics) for _ in names]
-        if isinstance(metrics, dict):
-            out = []
-            for n in names:
-                ms = metrics.get(n, [])
-                out.append(list(ms) if isinstance(ms, (list, tuple)) else [ms])
-            return out
-        raise TypeError('Type of `metrics` argument not understood. Expected a list or '
-                        'dictionary, found: %r' % (metrics,))
+        return tu.collect_metrics(metrics, self.output_names)
 
     def _resolve_metrics(self, metric_list, loss_fn, output_shape, prefix):
         """`(log key, function)` for each metric, named as Keras 2.2.4 names them."""
@@ -526,37 +514,15 @@ class Model(Network):
         return shape
 
     def _per_output_weights(self, value, what, arrays=True):
-        """`sample_weight` / `class_weight` as one entry per output, as Keras
-        2.2.4 spreads them: for one output, the value itself (or its entry by
-        output name); for several, a list (one entry each) or a dict by output
-        name (other keys are ignored).
-
-        # Raises
-            ValueError: for a list of the wrong length.
-            TypeError: for several outputs and a value that is neither.
-        """
+        """`sample_weight` / `class_weight` as one entry per output
+        (`training_utils.standardize_sample_or_class_weights`). A class-weight
+        dict naming no output of a multi-output model applies to the first
+        output (a refkeras convenience; Keras 2.2.4 ignored it)."""
         names = self.output_names
-        if value is None or (isinstance(value, (list, dict)) and not value):
-            return [None] * len(names)
-        if len(names) == 1:
-            if isinstance(value, list) and len(value) == 1:
-                return list(value)
-            if isinstance(value, dict) and names[0] in value:
-                return [value[names[0]]]
-            return [value]
-        if isinstance(value, list):
-            if len(value) != len(names):
-                raise ValueError('Provided %s was a list of %d elements, but the model has %d '
-                                 'outputs.' % (what, len(value), len(names)))
-            return list(value)
-        if isinstance(value, dict):
-            if not arrays and not any(n in value for n in names):
-                # A class-weight dict for the first output (a refkeras convenience
-                # kept from before; Keras 2.2.4 ignored it).
-                return [value] + [None] * (len(names) - 1)
-            return [value.get(n) for n in names]
-        raise TypeError('The model has multiple outputs, so `%s` should be a list or a dict '
-                        'by output name; received %s.' % (what, type(value).__name__))
+        if not arrays and isinstance(value, dict) and value and len(names) > 1 and \
+                not any(n in value for n in names):
+            return [value] + [None] * (len(names) - 1)
+        return tu.standardize_sample_or_class_weights(value, names, what)
 
     def _check_stateful_batch(self, xs, batch_size):
         """Stateful RNNs need every batch to have their fixed batch size (FAQ:

@@ -310,6 +310,108 @@ def weighted_masked_objective(fn):
     return weighted
 
 
+def standardize_sample_or_class_weights(x_weight, output_names, weight_type):
+    """`sample_weight` or `class_weight` as one entry per output (Keras 2.2.4's rules).
+
+    For one output: the value itself, or its entry by the output's name. For
+    several: a list with one entry per output, or a dict by output name (other
+    keys are ignored, as in Keras 2.2.4).
+
+    # Arguments
+        x_weight: the user's argument (None, an array, a dict or a list).
+        output_names: the model's output names.
+        weight_type: 'sample_weight' or 'class_weight', for the messages.
+
+    # Raises
+        ValueError: for a list of the wrong length.
+        TypeError: for several outputs and a value that is neither a list nor a dict.
+    """
+    if x_weight is None or (isinstance(x_weight, (list, dict)) and not x_weight):
+        return [None] * len(output_names)
+    if len(output_names) == 1:
+        if isinstance(x_weight, list) and len(x_weight) == 1:
+            return list(x_weight)
+        if isinstance(x_weight, dict) and output_names[0] in x_weight:
+            return [x_weight[output_names[0]]]
+        return [x_weight]
+    if isinstance(x_weight, list):
+        if len(x_weight) != len(output_names):
+            raise ValueError('Provided `%s` was a list of %d elements, but the model has %d '
+                             'outputs. Provide one `%s` array per model output.'
+                             % (weight_type, len(x_weight), len(output_names), weight_type))
+        return list(x_weight)
+    if isinstance(x_weight, dict):
+        return [x_weight.get(name) for name in output_names]
+    raise TypeError('The model has multiple outputs, so `%s` should be a list or a dict by '
+                    'output name; received %s.' % (weight_type, type(x_weight).__name__))
+
+
+def standardize_class_weights(class_weight, output_names):
+    """`standardize_sample_or_class_weights` for `class_weight`."""
+    return standardize_sample_or_class_weights(class_weight, output_names, 'class_weight')
+
+
+def standardize_sample_weights(sample_weight, output_names):
+    """`standardize_sample_or_class_weights` for `sample_weight`."""
+    return standardize_sample_or_class_weights(sample_weight, output_names, 'sample_weight')
+
+
+def collect_metrics(metrics, output_names):
+    """`compile`'s `metrics` as one list of metrics per output.
+
+    A list applies to every output; a dict maps output names to a metric or a
+    list of them (outputs not named get none).
+
+    # Raises
+        TypeError: for anything else.
+    """
+    if not metrics:
+        return [[] for _ in output_names]
+    if isinstance(metrics, (list, tuple)):
+        return [list(metrics) for _ in output_names]
+    if isinstance(metrics, dict):
+        out = []
+        for name in output_names:
+            chosen = metrics.get(name, [])
+            out.append(list(chosen) if isinstance(chosen, (list, tuple)) else [chosen])
+        return out
+    raise TypeError('Type of `metrics` argument not understood. Expected a list or '
+                    'dictionary, found: %r' % (metrics,))
+
+
+def check_num_samples(ins, batch_size=None, steps=None, steps_name='steps'):
+    """The number of samples a loop over `ins` covers, or None when it runs `steps` steps.
+
+    # Arguments
+        ins: the arrays fed to the loop.
+        batch_size: the batch size, or None.
+        steps: the number of steps, or None.
+        steps_name: the argument's public name, for the messages.
+
+    # Raises
+        ValueError: if both `steps` and `batch_size` are given, or if there
+            are no arrays and no `steps`.
+    """
+    if steps is not None and batch_size is not None:
+        raise ValueError('If %s is set, the `batch_size` must be None.' % steps_name)
+    arrays = [x for x in (ins or []) if x is not None]
+    if not arrays:
+        if steps is None:
+            raise ValueError('Without input arrays, you should specify the `%s` argument.'
+                             % steps_name)
+        return None
+    if steps is not None:
+        return None
+    return int(arrays[0].shape[0])
+
+
+def iter_sequence_infinite(seq):
+    """Yields the items of a `Sequence` over and over."""
+    while True:
+        for item in seq:
+            yield item
+
+
 def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):
     """Catches targets whose shape cannot go with the chosen loss.
 
