@@ -236,10 +236,12 @@ class Network(Layer):
         Weight penalties are computed now."""
         return [layer_losses.current_value(e) for e in self._internal_loss_entries()]
 
-    def _own_symbolic_losses(self):
+    def _own_symbolic_losses(self, entries=None):
         """The symbolic losses the network itself evaluates when it runs
-        (those not marked as collected from its layers' runs)."""
-        return [e for e in self._internal_loss_entries()
+        (those not marked as collected from its layers' runs), among `entries`
+        (by default `_internal_loss_entries()`)."""
+        entries = self._internal_loss_entries() if entries is None else entries
+        return [e for e in entries
                 if layer_losses.is_symbolic(e) and not layer_losses.is_collected_during_runs(e)]
 
     def _add_call_losses(self, inputs, outputs):

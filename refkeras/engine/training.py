@@ -339,11 +339,11 @@ class Model(Network):
 
     # --- one step --------------------------------------------------------------
 
-    def _forward(self, xs, phase, with_losses=True):
+    def _forward(self, xs, phase, loss_entries=None):
         """Runs the graph; returns (outputs, masks, values of the model's own
-        symbolic losses), the losses computed in the same pass (see
-        `Network._own_symbolic_losses`)."""
-        extra = self._own_symbolic_losses() if with_losses else []
+        symbolic losses among `loss_entries`), the losses computed in the same
+        pass (see `Network._own_symbolic_losses`). No losses without entries."""
+        extra = self._own_symbolic_losses(loss_entries) if loss_entries else []
         feed = list(zip(self.inputs, xs))
         values, masks = graph_module.evaluate(self.outputs + extra, feed, phase,
                                               order=self._evaluation_order(extra),
@@ -390,13 +390,13 @@ class Model(Network):
                 metric_values.append(_weighted_masked_objective(fn, y, out, sw, mask))
         return total, per_output, metric_values
 
-    def _regularization(self, run, symbolic_losses):
+    def _regularization(self, run, loss_entries, symbolic_losses):
         """The sum of the model's losses besides the outputs' (Keras 2.2.4 adds
         every entry of `model.losses` to the training loss): constants and
         penalties computed now, the symbolic ones evaluated with the outputs,
         and the values the layers added while running (activity regularizers)."""
         penalty = 0.0
-        for entry in self._internal_loss_entries():
+        for entry in loss_entries:
             if not layer_losses.is_symbolic(entry):
                 penalty = K.add(penalty, K.sum(layer_losses.current_value(entry)))
         for loss in list(symbolic_losses) + list(run.losses):
@@ -419,9 +419,10 @@ class Model(Network):
         params = self._collected_trainable_weights
         xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
         with K.GradientTape(params), run_context.collecting() as run:
-            outputs, masks, extra = self._forward(xs, phase=1)
+            entries = self._internal_loss_entries()
+            outputs, masks, extra = self._forward(xs, phase=1, loss_entries=entries)
             total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
-            total = K.add(total, self._regularization(run, extra))
+            total = K.add(total, self._regularization(run, entries, extra))
         if params:
             self.optimizer.get_updates(total, params)
         values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
@@ -434,9 +435,10 @@ class Model(Network):
         as for `_train_step`."""
         xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
         with run_context.collecting() as run:
-            outputs, masks, extra = self._forward(xs, phase=0)
+            entries = self._internal_loss_entries()
+            outputs, masks, extra = self._forward(xs, phase=0, loss_entries=entries)
             total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
-            total = K.add(total, self._regularization(run, extra))
+            total = K.add(total, self._regularization(run, entries, extra))
         values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
         if meanwhile is not None:
             meanwhile()
@@ -444,7 +446,7 @@ class Model(Network):
 
     def _predict_step(self, xs, meanwhile=None):
         """The outputs for one batch in test mode; `meanwhile` as for `_train_step`."""
-        outputs, _, _ = self._forward(_on_backend(xs), phase=0, with_losses=False)
+        outputs, _, _ = self._forward(_on_backend(xs), phase=0)
         if meanwhile is not None:
             meanwhile()
         return [K.get_value(o) for o in outputs]
