@@ -93,3 +93,15 @@ def test_a_layer_called_on_arrays_files_its_activity_loss_under_them():
     layer(x)
     (value,) = layer.get_losses_for(x)
     assert float(value) == pytest.approx(5.8, rel=1e-6)
+
+
+def test_a_pickled_model_keeps_its_losses_and_its_training_loss():
+    import pickle
+    a = Input(shape=(2,))
+    model = Model(a, dense()(a))
+    model.add_loss(1)
+    model.compile('sgd', 'mse')
+    copy = pickle.loads(pickle.dumps(model))
+    assert len(copy.losses) == len(model.losses) == 3
+    # 29 + 1 (kernel) + 5.8 (activity) + 1
+    assert copy.evaluate(X, Y, verbose=0) == pytest.approx(36.8, rel=1e-6)

@@ -44,13 +44,23 @@ class WeightPenalty(object):
 
 
 def inputs_key(inputs):
-    """The key a loss is filed under: None (unconditional) or the inputs' ids."""
+    """The key a loss is filed under: None (unconditional) or the inputs.
+
+    Tensors are compared by identity, and a key made of them survives
+    pickling (ids would not); unhashable inputs (arrays a layer was called on
+    eagerly) are keyed by their ids.
+    """
     if inputs is None:
         return None
     inputs = to_list(inputs, allow_tuple=True)
     if not inputs:
         return None
-    return tuple(id(x) for x in inputs)
+    try:
+        for x in inputs:
+            hash(x)
+    except TypeError:
+        return ('ids',) + tuple(id(x) for x in inputs)
+    return tuple(inputs)
 
 
 def is_symbolic(entry):
@@ -107,11 +117,20 @@ def all_entries(layer):
     return layer._all_loss_entries()
 
 
+class ActivityPenalty(object):
+    """`regularizer(output)` as the function of a graph node (picklable, unlike a closure)."""
+    __name__ = 'activity_regularizer'
+
+    def __init__(self, regularizer):
+        self.regularizer = regularizer
+
+    def __call__(self, output):
+        return self.regularizer(output)
+
+
 def activity_losses(regularizer, outputs):
     """The marked symbolic losses of an activity regularizer on symbolic outputs."""
-    def activity_regularizer(output):
-        return regularizer(output)
-    penalty = graph_module.symbolic_aware(activity_regularizer)
+    penalty = graph_module.symbolic_aware(ActivityPenalty(regularizer))
     return mark_collected_during_runs([penalty(out) for out in to_list(outputs)])
 
 
