@@ -114,14 +114,61 @@ install()
 install_old_scipy_names()
 
 
+# ------------------------------------------------- pytest 3 idioms of the tests
+
+def _accept_warns_none():
+    """Keras 2.2.4's tests use `pytest.warns(None)` (pytest < 7: record every
+    warning, expect none in particular), which newer pytest refuses. Under
+    this plugin it records every warning again; other calls are unchanged."""
+    import contextlib
+    import warnings
+
+    import pytest
+
+    if getattr(pytest.warns, '_accepts_none', False):
+        return
+    original = pytest.warns
+
+    @contextlib.contextmanager
+    def record_every_warning():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter('always')
+            yield caught
+
+    def warns(expected_warning=Warning, *args, **kwargs):
+        if expected_warning is None and not args:
+            return record_every_warning()
+        return original(expected_warning, *args, **kwargs)
+    warns._accepts_none = True
+    pytest.warns = warns
+
+
+def pytest_configure(config):
+    _accept_warns_none()
+
+
 # ---------------------------------------------------------------- pytest hooks
 
 _RESULTS = {}
 
 
+def _hold_to_tensorflow_tolerances(module):
+    """Some Keras 2.2.4 tests read their tolerance from a module-level table
+    by backend name (`decimal_precision[K.backend()]`, which knows
+    'tensorflow', 'theano' and 'cntk'). refkeras computes in float32 as
+    TensorFlow does, so it is held to TensorFlow's entry."""
+    table = getattr(module, 'decimal_precision', None)
+    if isinstance(table, dict) and 'tensorflow' in table:
+        from refkeras import backend
+        table.setdefault(backend.backend(), table['tensorflow'])
+
+
 def pytest_collection_modifyitems(config, items):
     import pytest
 
+    for module in {id(item.module): item.module for item in items
+                   if getattr(item, 'module', None) is not None}.values():
+        _hold_to_tensorflow_tolerances(module)
     for item in items:
         reason = reason_not_applicable(item.nodeid)
         if reason is not None:

@@ -344,3 +344,23 @@ def test_fit_with_shuffle_warns_for_a_stateful_model():
     x, y = np.ones((2, 3, 2), dtype='float32'), np.ones((2, 1), dtype='float32')
     with pytest.warns(UserWarning, match='shuffle=False'):
         model.fit(x, y, batch_size=2, verbose=0)
+
+
+def test_data_of_exactly_the_fixed_batch_size_needs_no_batch_size_argument():
+    # Keras 2.2.4 batches at most `batch_size` (default 32) samples, so 2
+    # samples make one batch of 2: what a batch size fixed at 2 accepts.
+    model = Sequential([SimpleRNN(3, batch_input_shape=(2, 4, 1), stateful=True,
+                                  kernel_initializer='ones', recurrent_initializer='zeros')])
+    model.compile('sgd', 'mse')
+    x = np.ones((2, 4, 1))
+    first = model.predict(x)
+    # No recurrence weight: each step is tanh(x_t) = tanh(1) whatever the state.
+    np.testing.assert_allclose(first, np.full((2, 3), np.tanh(1.0)), rtol=1e-6)
+    # mse against zeros of tanh(1) everywhere.
+    assert model.evaluate(x, np.zeros((2, 3)), verbose=0) == pytest.approx(np.tanh(1.0) ** 2,
+                                                                            rel=1e-6)
+    model.fit(x, np.zeros((2, 3)), epochs=1, verbose=0, shuffle=False)
+    with pytest.raises(ValueError, match='exactly 2 samples.*this batch has 3'):
+        check_stateful_batch(model, [np.ones((3, 4, 1))], None)
+    with pytest.raises(ValueError, match='multiple of it'):
+        model.predict(np.ones((3, 4, 1)), batch_size=2)

@@ -13,6 +13,7 @@ import numpy as np
 from refkeras import backend as K
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor
+from refkeras.engine import layer_losses
 from refkeras.engine import run_context
 from refkeras.legacy import interfaces
 from refkeras.utils.generic_utils import has_arg, to_list, unpack_singleton
@@ -182,7 +183,6 @@ class Layer(object):
         self.built = False
         self._trainable_weights = []
         self._non_trainable_weights = []
-        self._weight_regularizers = []
         self._losses = []
         self._updates = []
         self._per_input_updates = {}
@@ -227,7 +227,7 @@ class Layer(object):
                             constraint=constraints.get(constraint))
         regularizer = regularizers.get(regularizer)
         if regularizer is not None:
-            self._weight_regularizers.append((regularizer, weight))
+            self.add_loss(layer_losses.WeightPenalty(regularizer, weight))
         if trainable:
             self._trainable_weights.append(weight)
         else:
@@ -292,16 +292,23 @@ class Layer(object):
     def add_loss(self, losses, inputs=None):
         """Adds loss terms to the layer (regularization penalties, ...).
 
-        Called from `call` while a model runs, the values join that run's
-        losses. Called outside a run, pass symbolic tensors or zero-argument
-        callables: they are evaluated again at every training step.
+        # Arguments
+            losses: a loss or a list of them: symbolic tensors, numbers,
+                arrays, or zero-argument callables (computed at every step).
+            inputs: the input tensor(s) the losses depend on, or None for
+                losses that depend on no input (see `get_losses_for`).
+
+        Concrete values added from `call` while a model runs join that run's
+        training loss instead (see `engine.run_context`).
         """
+        if losses is None:
+            return
+        key = layer_losses.inputs_key(inputs)
         for loss in to_list(losses):
-            if loss is None:
-                continue
-            if run_context.add_loss(loss):
+            if loss is None or run_context.add_loss(loss):
                 continue
             self._losses.append(loss)
+            self._per_input_losses.setdefault(key, []).append(loss)
 
     def add_update(self, updates, inputs=None):
         """Records updates of the layer's state, as Keras 2.2.4 does.
@@ -337,13 +344,35 @@ class Layer(object):
         call's keyword arguments (e.g. `training=False` makes none).
         """
 
+    def _loss_sublayers(self):
+        """Layers whose losses are part of this layer's (a wrapped layer, a cell)."""
+        return []
+
+    def _all_loss_entries(self):
+        entries = [e for layer in self._loss_sublayers() for e in layer_losses.all_entries(layer)]
+        return entries + list(self._losses)
+
+    def _loss_entries_for(self, inputs):
+        entries = [e for layer in self._loss_sublayers()
+                   for e in layer_losses.entries_for(layer, inputs)]
+        return entries + list(self._per_input_losses.get(layer_losses.inputs_key(inputs), []))
+
     @property
     def losses(self):
-        """The layer's weight-regularization penalties (computed now) and added losses."""
-        out = [regularizer(weight) for regularizer, weight in self._weight_regularizers]
-        for loss in self._losses:
-            out.append(loss() if callable(loss) and not isinstance(loss, SymbolicTensor) else loss)
-        return out
+        """Every loss of the layer: weight penalties (computed now), activity
+        regularization losses and added losses."""
+        return [layer_losses.current_value(e)
+                for e in layer_losses.unique_entries(self._all_loss_entries())]
+
+    def get_losses_for(self, inputs):
+        """The losses that depend on `inputs` (None: those that depend on no input)."""
+        return [layer_losses.current_value(e) for e in self._loss_entries_for(inputs)]
+
+    def _add_call_losses(self, inputs, outputs):
+        """Files the losses of a call on symbolic `inputs` (activity regularization)."""
+        if self.activity_regularizer is not None:
+            self.add_loss(layer_losses.activity_losses(self.activity_regularizer, outputs),
+                          inputs=inputs)
 
     @property
     def updates(self):
@@ -353,9 +382,6 @@ class Layer(object):
         if not self.trainable and not self.stateful:
             return []
         return list(self._updates)
-
-    def get_losses_for(self, inputs):
-        return self.losses if inputs is None else []
 
     def get_updates_for(self, inputs):
         """The updates recorded for `inputs` (None: the unconditional ones).
@@ -493,6 +519,9 @@ class Layer(object):
                     outputs, _ = self._run(inputs, mask, kwargs)
             else:
                 outputs, _ = self._run(inputs, mask, kwargs)
+            if self.activity_regularizer is not None and not run_context.in_run():
+                self.add_loss([self.activity_regularizer(out) for out in outputs],
+                              inputs=input_list)
             return unpack_singleton(outputs)
         for x in input_list:
             if x._keras_history is None:
@@ -524,6 +553,7 @@ class Layer(object):
             out.index = i
             out._keras_history = (self, node_index, i)
         self._add_call_updates(inputs, kwargs)
+        self._add_call_losses(input_list, outputs)
         return unpack_singleton(outputs)
 
     def _output_is_float(self):
@@ -552,9 +582,9 @@ class Layer(object):
                 kwargs.pop('mask', None)
         outputs = self.call(inputs, **kwargs)
         out_mask = self.compute_mask(inputs, kwargs.get('mask', mask))
-        if self.activity_regularizer is not None:
+        if self.activity_regularizer is not None and run_context.is_collecting():
             for out in to_list(outputs):
-                self.add_loss(self.activity_regularizer(out))
+                run_context.add_loss(self.activity_regularizer(out))
         outputs = to_list(outputs)
         masks = to_list(out_mask) if out_mask is not None else [None] * len(outputs)
         return outputs, masks

@@ -11,6 +11,8 @@ import numpy as np
 from refkeras import backend as K
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor, any_symbolic
+from refkeras.engine import layer_losses
+from refkeras.engine import run_context
 from refkeras.engine.base_layer import Layer, Node, _unique
 from refkeras.engine.input_layer import InputLayer
 from refkeras.utils.generic_utils import to_list, unpack_singleton
@@ -216,15 +218,56 @@ class Network(Layer):
             pairs.append((p, w))
         K.batch_set_value(pairs)
 
+    # --- losses (see `engine.layer_losses`) -------------------------------------
+
+    def _internal_loss_entries(self):
+        """The unique loss entries the network trains on: for each layer, those
+        filed under the inputs of its calls inside this network and those that
+        depend on no input, then the network's own unconditional ones."""
+        entries = []
+        for layer in self.layers:
+            for node in layer._inbound_nodes:
+                if node in self._network_nodes:
+                    entries.extend(layer_losses.entries_for(layer, node.input_tensors))
+            entries.extend(layer_losses.entries_for(layer, None))
+        entries.extend(self._per_input_losses.get(None, []))
+        return layer_losses.unique_entries(entries)
+
+    def _all_loss_entries(self):
+        return self._internal_loss_entries()
+
+    def _loss_entries_for(self, inputs):
+        """As `Layer`'s; the unconditional ones include the layers' (symbolic
+        losses excepted: those depend on this network's inputs and are filed,
+        for each call of the network, under that call's inputs)."""
+        if inputs is not None:
+            return Layer._loss_entries_for(self, inputs)
+        entries = list(self._per_input_losses.get(None, []))
+        for layer in self.layers:
+            entries.extend(layer_losses.entries_for(layer, None))
+        return [e for e in entries if not layer_losses.is_symbolic(e)]
+
     @property
     def losses(self):
-        """Every layer's losses (weight penalties computed now, added losses)."""
-        out = []
-        for layer in self.layers:
-            out.extend(layer.losses)
-        for loss in self._losses:
-            out.append(loss() if callable(loss) and not hasattr(loss, 'shape') else loss)
-        return out
+        """The network's losses, as Keras 2.2.4 lists them: each layer's losses
+        that depend on no input or on the inputs of its calls inside this
+        network, and the losses added to the network (each tensor once).
+        Weight penalties are computed now."""
+        return [layer_losses.current_value(e) for e in self._internal_loss_entries()]
+
+    def _own_symbolic_losses(self, entries=None):
+        """The symbolic losses the network itself evaluates when it runs
+        (those not marked as collected from its layers' runs), among `entries`
+        (by default `_internal_loss_entries()`)."""
+        entries = self._internal_loss_entries() if entries is None else entries
+        return [e for e in entries
+                if layer_losses.is_symbolic(e) and not layer_losses.is_collected_during_runs(e)]
+
+    def _add_call_losses(self, inputs, outputs):
+        symbolic = [e for e in self._internal_loss_entries() if layer_losses.is_symbolic(e)]
+        if symbolic:
+            node = layer_losses.NetworkLossesNode(self, inputs, symbolic)
+            self.add_loss(node.outputs, inputs=inputs)
 
     @property
     def updates(self):
@@ -315,9 +358,16 @@ class Network(Layer):
             phase = int(bool(training))
         elif not isinstance(phase, int):
             phase = 0
-        outputs, out_masks = graph_module.evaluate(self.outputs, feed, phase, self._order,
-                                                   return_masks=True, feed_masks=masks)
-        return outputs, out_masks
+        # Inside a training or test step, the network's own symbolic losses are
+        # computed in the same pass and join the step's losses.
+        extra = self._own_symbolic_losses() if run_context.is_collecting() else []
+        values, out_masks = graph_module.evaluate(
+            self.outputs + extra, feed, phase, None if extra else self._order,
+            return_masks=True, feed_masks=masks)
+        n = len(self.outputs)
+        for value in values[n:]:
+            run_context.add_loss(value)
+        return values[:n], out_masks[:n]
 
     def call(self, inputs, mask=None, training=None):
         """Evaluates the graph on concrete inputs."""

@@ -3,8 +3,9 @@
 Losses: a training step opens a `collecting()` context around the model's
 forward pass; layers that call `add_loss` on concrete values inside `call`
 (activity regularizers, custom penalties) land in that run's list, which the
-step adds to the total loss. Outside such a context those values have no
-training step to join and are dropped (prediction does not need them).
+step adds to the total loss. Values computed while some other graph runs
+(predict, `K.function`) have no training step to join and are dropped; values
+added outside any run are kept by the layer (`Layer.add_loss`).
 
 Updates: refkeras applies state updates eagerly, while a layer runs (a
 `BatchNormalization` moves its moving statistics in the training phase). A
@@ -40,19 +41,32 @@ def collecting():
         _STACK.remove(ctx)
 
 
+def is_collecting():
+    """Whether a training or test step is collecting loss values now."""
+    return bool(_STACK)
+
+
+def in_run():
+    """Whether a step collects losses or some graph is being evaluated."""
+    from refkeras.backend import graph
+    return bool(_STACK) or graph.running()
+
+
 def add_loss(loss):
     """Routes a loss value added during a run.
 
     # Returns
-        True if the loss was concrete and has been handled (collected, or
-        dropped outside a training step); False if the layer should keep it
-        (symbolic tensors and callables, re-evaluated at every step).
+        True if the loss was a concrete value computed during a run and has
+        been handled (collected by the step, or dropped when no step
+        collects); False if the layer should keep it (symbolic tensors,
+        callables and values added outside any run).
     """
     if isinstance(loss, SymbolicTensor) or callable(loss):
         return False
     if _STACK:
         _STACK[-1].losses.append(loss)
-    return True
+        return True
+    return in_run()
 
 
 @contextlib.contextmanager

@@ -40,11 +40,12 @@ from refkeras import metrics as metrics_module
 from refkeras import optimizers
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor
+from refkeras.engine import layer_losses
 from refkeras.engine import run_context
 from refkeras.engine import training_utils as tu
 from refkeras.engine.network import Network
 from refkeras.legacy import interfaces
-from refkeras.utils.generic_utils import unpack_singleton
+from refkeras.utils.generic_utils import to_list, unpack_singleton
 
 
 def _as_float(value):
@@ -89,6 +90,31 @@ class Model(Network):
         Network.__init__(self, inputs, outputs, name=name)
         self._model_compiled_state_init()
 
+    def _set_inputs(self, inputs, outputs=None, training=None):
+        """Keras 2.2.4's hook for models that learn their inputs late.
+
+        A `Sequential` model is built for the shape of `inputs` (arrays or
+        tensors). A functional model whose `inputs` were cleared (set to
+        None) takes back the `Input` tensors of its graph; refkeras has no
+        subclassed models, so there is nothing else to infer.
+
+        # Raises
+            ValueError: if the inputs are already set, or are not `Input`
+                tensors the outputs can be computed from.
+        """
+        if self.__class__.__name__ == 'Sequential':
+            first = to_list(inputs, allow_tuple=True)[0]
+            self.build((None,) + tuple(first.shape[1:]))
+            return
+        if self.inputs:
+            raise ValueError('Model inputs are already set.')
+        inputs = to_list(inputs, allow_tuple=True)
+        if not all(isinstance(x, SymbolicTensor) for x in inputs):
+            raise ValueError('Model %s: `_set_inputs` takes the `Input` tensors of the model\'s '
+                             'graph (refkeras has no subclassed models); received %r.'
+                             % (self.name, inputs))
+        self._init_graph_network(inputs, self.outputs if outputs is None else outputs)
+
     def _model_compiled_state_init(self):
         self.optimizer = None
         self.loss = None
@@ -128,8 +154,6 @@ class Model(Network):
                 loss_weights structure that does not match the outputs. The
                 model is left as it was.
         """
-        if target_tensors is not None:
-            raise ValueError('refkeras does not support `target_tensors`; pass targets to fit().')
         if kwargs:
             raise TypeError('Invalid keyword argument(s) in `compile`: %s' % sorted(kwargs))
         optimizer = optimizers.get(optimizer)
@@ -144,12 +168,29 @@ class Model(Network):
                 sample_weight_mode=sample_weight_mode, weighted_metrics=weighted_metrics)
             return
         names = self.output_names
+        if loss is None or (isinstance(loss, (list, dict)) and not loss):
+            loss = {}  # as Keras 2.2.4: no output is trained (only added losses are)
         loss_fns = [None if fn is None else losses_module.get(fn)
                     for fn in self._per_output(loss, 'loss', required=True)]
+        if all(fn is None for fn in loss_fns) and not self._internal_loss_entries():
+            raise ValueError('The model cannot be compiled because it has no loss to optimize: '
+                             'pass `loss` for its outputs, or add losses with `add_loss`.')
+        targets = self._per_output_targets(target_tensors)
+        if loss_weights is not None and not isinstance(loss_weights, (list, dict)):
+            raise TypeError('Could not interpret loss_weights argument: %r - expected a list '
+                            'or a dict by output name.' % (loss_weights,))
         weights = self._per_output(loss_weights, 'loss_weights', default=1.0)
+        if isinstance(sample_weight_mode, dict):
+            missing = [n for n in names if n not in sample_weight_mode]
+            if missing:
+                raise ValueError('Output "%s" missing from sample_weight_mode dictionary (it '
+                                 'needs an entry for every output: %s).' % (missing[0], names))
         modes = self._per_output(sample_weight_mode, 'sample_weight_mode', default=None)
-        metric_lists = self._collect_metrics(metrics)
-        weighted_lists = self._collect_metrics(weighted_metrics)
+        # As in Keras 2.2.4, outputs without a loss get no metrics either.
+        metric_lists = [ms if fn else [] for ms, fn in zip(self._collect_metrics(metrics),
+                                                           loss_fns)]
+        weighted_lists = [ms if fn else [] for ms, fn in
+                          zip(self._collect_metrics(weighted_metrics), loss_fns)]
         resolved = [self._resolve_metrics(ms, fn, out.shape, '')
                     for ms, fn, out in zip(metric_lists, loss_fns, self.outputs)]
         resolved_w = [self._resolve_metrics(ms, fn, out.shape, 'weighted_')
@@ -157,8 +198,10 @@ class Model(Network):
 
         # Everything is valid: now change the model.
         self.optimizer = optimizer
-        self.loss = loss or {}
+        self.loss = loss
         self.loss_functions = loss_fns
+        self.target_tensors = target_tensors
+        self._fixed_targets = targets
         self.loss_weights = loss_weights
         self._loss_weight_values = [float(w) for w in weights]
         self.sample_weight_mode = sample_weight_mode
@@ -173,6 +216,15 @@ class Model(Network):
         for name, (plain, weighted) in zip(names, self._output_metrics):
             for label, _ in plain + weighted:
                 self.metrics_names.append('%s_%s' % (name, label) if multi else label)
+        # Stateful metrics (a Layer-like metric with `stateful = True` and
+        # `reset_states()`, as in Keras 2.2.4): reset before each epoch and each
+        # evaluation, and reported as their last batch value, not averaged.
+        self.stateful_metric_functions, self.stateful_metric_names = [], []
+        for name, (plain, weighted) in zip(names, self._output_metrics):
+            for label, fn in plain + weighted:
+                if getattr(fn, 'stateful', False) and hasattr(fn, 'reset_states'):
+                    self.stateful_metric_functions.append(fn)
+                    self.stateful_metric_names.append('%s_%s' % (name, label) if multi else label)
         self._collected_trainable_weights = list(self.trainable_weights)
         self._train_updates = None
         self._compiled = True
@@ -203,6 +255,18 @@ class Model(Network):
         """Keras 2.2.4 API (often called before serving a model from threads);
         refkeras's prediction needs no preparation."""
 
+    def _reset_metric_states(self):
+        for metric in getattr(self, 'stateful_metric_functions', []):
+            metric.reset_states()
+
+    def _test_results(self, totals, seen, last):
+        """Batch-size-weighted averages of a test loop's outputs, except the
+        stateful metrics' last batch values."""
+        stateful = set(getattr(self, 'stateful_metric_names', []))
+        # NumPy float64 scalars (a float subclass with `.shape == ()`), as Keras 2.2.4 returns
+        return [np.float64(last[i]) if name in stateful else np.float64(totals[i] / seen)
+                for i, name in enumerate(self.metrics_names)]
+
     def _per_output(self, value, what, required=False, default=None):
         """Spreads a per-output argument (one value, list, or dict) over the outputs."""
         names = self.output_names
@@ -216,7 +280,8 @@ class Model(Network):
                 if n not in value:
                     if required:
                         warnings.warn('Output "%s" missing from %s dictionary. We assume this was '
-                                      'done on purpose: it will not be trained.' % (n, what))
+                                      'done on purpose: it will not be trained, and no data is '
+                                      'expected for it.' % (n, what))
                     out.append(default)
                 else:
                     out.append(value[n])
@@ -233,20 +298,50 @@ class Model(Network):
             return [default] * len(names)
         return [value] * len(names)
 
-    def _collect_metrics(self, metrics):
+    def _per_output_targets(self, target_tensors):
+        """`compile`'s `target_tensors` as one entry per output: None (targets
+        passed to fit / train_on_batch, as are placeholders) or the fixed
+        target tensor (a variable or array, whose value is used).
+
+        # Raises
+            ValueError / TypeError: for a structure that does not match the
+                outputs, as in Keras 2.2.4.
+        """
         names = self.output_names
-        if not metrics:
-            return [[] for _ in names]
-        if isinstance(metrics, (list, tuple)):
-            return [list(metrics) for _ in names]
-        if isinstance(metrics, dict):
-            out = []
-            for n in names:
-                ms = metrics.get(n, [])
-                out.append(list(ms) if isinstance(ms, (list, tuple)) else [ms])
-            return out
-        raise TypeError('Type of `metrics` argument not understood. Expected a list or '
-                        'dictionary, found: %r' % (metrics,))
+        if target_tensors is None:
+            return [None] * len(names)
+        if isinstance(target_tensors, (list, tuple)):
+            if len(target_tensors) != len(names):
+                raise ValueError('When passing a list as `target_tensors`, it should have one '
+                                 'entry per model output. The model has %d outputs, but you '
+                                 'passed target_tensors=%s' % (len(names), target_tensors))
+            entries = list(target_tensors)
+        elif isinstance(target_tensors, dict):
+            unknown = [k for k in target_tensors if k not in names]
+            if unknown:
+                raise ValueError('Unknown entry in `target_tensors` dictionary: %r. Only expected '
+                                 'the following keys: %s' % (unknown[0], names))
+            entries = [target_tensors.get(n) for n in names]
+        elif K.is_tensor(target_tensors) or isinstance(target_tensors, np.ndarray):
+            if len(names) != 1:
+                raise ValueError('The model has %d outputs, but you passed a single tensor as '
+                                 '`target_tensors`. Expected a list or a dict of tensors.'
+                                 % len(names))
+            entries = [target_tensors]
+        else:
+            raise TypeError('Expected `target_tensors` to be a tensor, a list of tensors, or a '
+                            'dict of tensors, but got: %r' % (target_tensors,))
+        return [None if t is None or isinstance(t, SymbolicTensor) else t for t in entries]
+
+    def _fed_output_indices(self):
+        """The outputs whose targets come from the data: those with a loss and
+        no fixed target tensor."""
+        fixed = getattr(self, '_fixed_targets', None) or [None] * len(self.outputs)
+        return [i for i, (fn, t) in enumerate(zip(self.loss_functions, fixed))
+                if fn is not None and t is None]
+
+    def _collect_metrics(self, metrics):
+        return tu.collect_metrics(metrics, self.output_names)
 
     def _resolve_metrics(self, metric_list, loss_fn, output_shape, prefix):
         """`(log key, function)` for each metric, named as Keras 2.2.4 names them."""
@@ -271,17 +366,39 @@ class Model(Network):
             warnings.warn('Discrepancy between trainable weights and collected trainable weights, '
                           'did you set `model.trainable` without calling `model.compile` after ?')
 
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """As `Network.summary`, warning first (as Keras 2.2.4 does) if
+        `trainable` changed since `compile`: the trainable count printed is
+        the one training uses."""
+        self._check_trainable_weights_consistency()
+        Network.summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
+
     # --- one step --------------------------------------------------------------
 
-    def _forward(self, xs, phase):
-        """Runs the graph; returns (outputs, masks, symbolic model losses' values)."""
-        extra = [loss for loss in self._losses if isinstance(loss, SymbolicTensor)]
+    def _forward(self, xs, phase, loss_entries=None):
+        """Runs the graph; returns (outputs, masks, values of the model's own
+        symbolic losses among `loss_entries`), the losses computed in the same
+        pass (see `Network._own_symbolic_losses`). No losses without entries."""
+        extra = self._own_symbolic_losses(loss_entries) if loss_entries else []
         feed = self._feed(xs)
         values, masks = graph_module.evaluate(self.outputs + extra, feed, phase,
-                                              order=None if extra else self._order,
+                                              order=self._evaluation_order(extra),
                                               return_masks=True)
         n = len(self.outputs)
         return values[:n], masks[:n], values[n:]
+
+    def _evaluation_order(self, extra):
+        """The nodes to run for the outputs and the symbolic losses `extra`
+        (cached while the losses stay the same)."""
+        if not extra:
+            return self._order
+        key = (tuple(id(x) for x in self.outputs), tuple(id(x) for x in extra))
+        cached = getattr(self, '_loss_order_cache', None)
+        if cached is None or cached[0] != key:
+            order = graph_module.topological_nodes(self.outputs + extra,
+                                                   {id(x) for x in self.inputs})
+            self._loss_order_cache = cached = (key, order)
+        return cached[1]
 
     def _objective(self, ys, outputs, masks, sample_weights):
         """Total loss, per-output losses and metric values for one batch.
@@ -309,12 +426,16 @@ class Model(Network):
                 metric_values.append(_weighted_masked_objective(fn, y, out, sw, mask))
         return total, per_output, metric_values
 
-    def _regularization(self, run, symbolic_losses):
+    def _regularization(self, run, loss_entries, symbolic_losses):
+        """The sum of the model's losses besides the outputs' (Keras 2.2.4 adds
+        every entry of `model.losses` to the training loss): constants and
+        penalties computed now, the symbolic ones evaluated with the outputs,
+        and the values the layers added while running (activity regularizers)."""
         penalty = 0.0
-        for loss in self.losses:
-            if not isinstance(loss, SymbolicTensor):
-                penalty = K.add(penalty, K.sum(loss))
-        for loss in list(run.losses) + list(symbolic_losses):
+        for entry in loss_entries:
+            if not layer_losses.is_symbolic(entry):
+                penalty = K.add(penalty, K.sum(layer_losses.current_value(entry)))
+        for loss in list(symbolic_losses) + list(run.losses):
             penalty = K.add(penalty, K.sum(loss))
         return penalty
 
@@ -336,9 +457,10 @@ class Model(Network):
         xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
         with K.GradientTape(params), run_context.collecting() as run, \
                 run_context.applying_updates(self._train_updates):
-            outputs, masks, extra = self._forward(xs, phase=1)
+            entries = self._internal_loss_entries()
+            outputs, masks, extra = self._forward(xs, phase=1, loss_entries=entries)
             total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
-            total = K.add(total, self._regularization(run, extra))
+            total = K.add(total, self._regularization(run, entries, extra))
         if params:
             self.optimizer.get_updates(total, params)
         values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
@@ -351,9 +473,10 @@ class Model(Network):
         as for `_train_step`."""
         xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
         with run_context.collecting() as run:
-            outputs, masks, extra = self._forward(xs, phase=0)
+            entries = self._internal_loss_entries()
+            outputs, masks, extra = self._forward(xs, phase=0, loss_entries=entries)
             total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
-            total = K.add(total, self._regularization(run, extra))
+            total = K.add(total, self._regularization(run, entries, extra))
         values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
         if meanwhile is not None:
             meanwhile()
@@ -372,29 +495,51 @@ class Model(Network):
         return [np.dtype(x.dtype) for x in self._feed_inputs]
 
     def _standardize_user_data(self, x, y=None, sample_weight=None, class_weight=None,
-                               check_batch_axis=True, batch_size=None):
-        """Checks and normalises x, y and the weights. Raises before anything changes."""
+                               check_batch_axis=True, batch_size=None, with_targets=True):
+        """Checks and normalises x, y and the weights. Raises before anything changes.
+
+        # Returns
+            `(xs, ys, weights)`: lists with one entry per input / output; the
+            entries of outputs without a loss are None, those of outputs with
+            a fixed target tensor hold its value. Without targets (predict):
+            `(xs, None, None)`.
+        """
         if not self.built and self.__class__.__name__ == 'Sequential':
             first = tu.standardize_single_array(x if not isinstance(x, list) else x[0])
             self.build((None,) + tuple(first.shape[1:]))
         xs = tu.standardize_input_data(x, self._feed_input_names, self._feed_input_shapes,
                                        check_batch_axis=False, exception_prefix='input')
         self._check_stateful_batch(xs, batch_size)
-        if y is None:
+        if not with_targets:
             return xs, None, None
         self._check_compiled()
-        ys = tu.standardize_input_data(y, self.output_names, None, exception_prefix='target')
+        fed = self._fed_output_indices()
+        fed_names = [self.output_names[i] for i in fed]
+        fed_ys = tu.standardize_input_data(y, fed_names, None, exception_prefix='target')
+        missing = [name for name, value in zip(fed_names, fed_ys) if value is None]
+        if missing:
+            raise ValueError('Error when checking model target: no target data was passed for '
+                             'the output(s) %s, which have a loss.' % missing)
+        ys = [None] * len(self.outputs)
+        for i, value in zip(fed, fed_ys):
+            ys[i] = value
+        for i, fixed in enumerate(self._fixed_targets):
+            if fixed is not None and self.loss_functions[i] is not None:
+                ys[i] = tu.standardize_single_array(np.asarray(K.get_value(fixed)))
         # The loss-specific advice (e.g. integer labels with categorical_crossentropy)
         # is more useful than the generic shape message, so it is checked first.
         tu.check_loss_and_target_compatibility(ys, self.loss_functions,
                                                [o.shape for o in self.outputs])
-        ys = tu.standardize_input_data(ys, self.output_names,
-                                       [self._target_shape(i) for i in range(len(self.outputs))],
-                                       check_batch_axis=False, exception_prefix='target')
+        for i in range(len(self.outputs)):
+            if ys[i] is not None:
+                ys[i], = tu.standardize_input_data([ys[i]], [self.output_names[i]],
+                                                   [self._target_shape(i)],
+                                                   check_batch_axis=False,
+                                                   exception_prefix='target')
         sws = self._per_output_weights(sample_weight, 'sample_weight')
         cws = self._per_output_weights(class_weight, 'class_weight', arrays=False)
-        weights = [tu.standardize_weights(yy, sw, cw, mode) for yy, sw, cw, mode in
-                   zip(ys, sws, cws, self._sample_weight_modes)]
+        weights = [None if yy is None else tu.standardize_weights(yy, sw, cw, mode)
+                   for yy, sw, cw, mode in zip(ys, sws, cws, self._sample_weight_modes)]
         tu.check_array_lengths(xs, ys, weights)
         return xs, ys, weights
 
@@ -409,21 +554,15 @@ class Model(Network):
         return shape
 
     def _per_output_weights(self, value, what, arrays=True):
+        """`sample_weight` / `class_weight` as one entry per output
+        (`training_utils.standardize_sample_or_class_weights`). A class-weight
+        dict naming no output of a multi-output model applies to the first
+        output (a refkeras convenience; Keras 2.2.4 ignored it)."""
         names = self.output_names
-        if value is None:
-            return [None] * len(names)
-        if isinstance(value, dict) and (not arrays or set(value) <= set(names)) and \
-                any(k in names for k in value):
-            return [value.get(n) for n in names]
-        if isinstance(value, list) and arrays:
-            if len(value) != len(names):
-                raise ValueError('Provided %s was a list of %d elements, but the model has %d '
-                                 'outputs.' % (what, len(value), len(names)))
-            return value
-        if len(names) > 1 and not isinstance(value, dict):
-            raise ValueError('The model has multiple outputs, so `%s` should be a list or a dict '
-                             'by output name.' % what)
-        return [value] + [None] * (len(names) - 1)
+        if not arrays and isinstance(value, dict) and value and len(names) > 1 and \
+                not any(n in value for n in names):
+            return [value] + [None] * (len(names) - 1)
+        return tu.standardize_sample_or_class_weights(value, names, what)
 
     def _check_stateful_batch(self, xs, batch_size):
         """Stateful RNNs need every batch to have their fixed batch size (FAQ:
@@ -524,9 +663,10 @@ class Model(Network):
 
     def _make_callbacks(self, callbacks, verbose, count_mode, params):
         self.history = cbks.History()
-        base = [cbks.BaseLogger()]
+        stateful = list(getattr(self, 'stateful_metric_names', []))
+        base = [cbks.BaseLogger(stateful_metrics=stateful)]
         if verbose:
-            base.append(cbks.ProgbarLogger(count_mode))
+            base.append(cbks.ProgbarLogger(count_mode, stateful_metrics=stateful))
         callback_list = cbks.CallbackList(base + list(callbacks or []) + [self.history])
         callback_list.set_model(self)
         callback_list.set_params(params)
@@ -557,6 +697,7 @@ class Model(Network):
         dtypes = self._input_dtypes()
         with tu.batch_source() as source:
             for epoch in range(initial_epoch, epochs):
+                self._reset_metric_states()
                 callback_list.on_epoch_begin(epoch)
                 epoch_logs = {}
                 if steps_per_epoch is not None:
@@ -603,7 +744,8 @@ class Model(Network):
             with tu.batch_source() as source:
                 return self._test_loop(xs, ys, sws, batch_size, verbose, steps, source)
         num_samples = int(xs[0].shape[0])
-        totals = None
+        self._reset_metric_states()
+        totals = outs = None
         progbar = None
         if verbose == 1:
             from refkeras.utils.progbar import Progbar
@@ -616,8 +758,7 @@ class Model(Network):
             totals = weighted if totals is None else totals + weighted
             if progbar is not None:
                 progbar.update(int(ids[-1]) + 1)
-        # NumPy float64 scalars (a float subclass with `.shape == ()`), as Keras 2.2.4 returns
-        return [np.float64(v) for v in totals / num_samples]
+        return self._test_results(totals, num_samples, outs)
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose=1, sample_weight=None,
                  steps=None):
@@ -645,7 +786,7 @@ class Model(Network):
         """
         if batch_size is None and steps is None:
             batch_size = 32
-        xs, _, _ = self._standardize_user_data(x, batch_size=batch_size)
+        xs, _, _ = self._standardize_user_data(x, batch_size=batch_size, with_targets=False)
         num_samples = int(xs[0].shape[0])
         dtypes = self._input_dtypes()
         chunks = []
@@ -677,18 +818,19 @@ class Model(Network):
                                                   batch_size=None)
         tu.check_finite(xs, 'Input')
         self._check_trainable_weights_consistency()
-        outs = self._train_step(tu.cast_inputs(xs, self._input_dtypes()), ys, sws)
+        outs = self._train_step(tu.cast_inputs(xs, self._input_dtypes()), tu.densified(ys), sws)
         return unpack_singleton(outs)
 
     def test_on_batch(self, x, y, sample_weight=None):
         """Loss (and metrics) on one batch in test mode."""
         self._check_compiled()
         xs, ys, sws = self._standardize_user_data(x, y, sample_weight, batch_size=None)
-        return unpack_singleton(self._test_step(tu.cast_inputs(xs, self._input_dtypes()), ys, sws))
+        return unpack_singleton(self._test_step(tu.cast_inputs(xs, self._input_dtypes()),
+                                                tu.densified(ys), sws))
 
     def predict_on_batch(self, x):
         """Outputs for one batch, in test mode."""
-        xs, _, _ = self._standardize_user_data(x, batch_size=None)
+        xs, _, _ = self._standardize_user_data(x, batch_size=None, with_targets=False)
         return unpack_singleton(self._predict_step(tu.cast_inputs(xs, self._input_dtypes())))
 
     # --- generators -------------------------------------------------------------
@@ -730,30 +872,5 @@ class Model(Network):
 
 
 def _weighted_masked_objective(fn, y_true, y_pred, weights, mask):
-    """Keras 2.2.4's weighting of a per-sample loss by masks and sample weights.
-
-    # Arguments
-        fn: `fn(y_true, y_pred)` giving per-sample (or per-timestep) values.
-        weights: None, or per-sample (per-timestep) weights.
-        mask: None, or the output's mask.
-
-    # Returns
-        A scalar: the weighted mean over the batch.
-    """
-    score = fn(y_true, y_pred)
-    if mask is not None:
-        mask = K.cast(mask, K.floatx())
-        score = K.multiply(score, mask)
-        score = K.divide(score, K.mean(mask))
-    if weights is not None:
-        score_ndim, weight_ndim = K.ndim(score), K.ndim(weights)
-        if score_ndim > weight_ndim:
-            score = K.mean(score, axis=list(range(weight_ndim, score_ndim)))
-        score = K.multiply(score, weights)
-        # Divided by the fraction of non-zero weights. When every weight is 0,
-        # Keras 2.2.4 gave 0 / 0 = NaN; here the division is by 1 instead, so
-        # the (all zero) weighted scores give a loss of 0.
-        nonzero = K.mean(K.cast(K.not_equal(weights, 0), K.floatx()))
-        nonzero = K.add(nonzero, K.cast(K.equal(nonzero, 0), K.floatx()))
-        score = K.divide(score, nonzero)
-    return K.mean(score)
+    """`training_utils.weighted_masked_objective(fn)` applied at once."""
+    return tu.weighted_masked_objective(fn)(y_true, y_pred, weights, mask)

@@ -197,7 +197,7 @@ def _input_reader(model, batches, method, steps):
             x = output[0]
         else:
             x = output
-        xs, _, _ = model._standardize_user_data(x, batch_size=None)
+        xs, _, _ = model._standardize_user_data(x, batch_size=None, with_targets=False)
         _batch_size(xs, method, step)
         return [tu.cast_inputs(xs, model._input_dtypes())], None
     return read
@@ -265,6 +265,7 @@ def _validation_plan(model, validation_data, validation_steps):
 def _evaluate_batches(model, batches, steps, method, source, verbose=0):
     """Loss and metrics over `steps` batches, each weighted by its number of samples."""
     progbar = Progbar(target=steps) if verbose == 1 else None
+    model._reset_metric_states()
     totals = None
     seen = 0
     feed = _feed(source, _batch_reader(model, batches, None, method, steps), steps)
@@ -275,8 +276,7 @@ def _evaluate_batches(model, batches, steps, method, source, verbose=0):
         seen += size
         if progbar is not None:
             progbar.update(step + 1)
-    # NumPy float64 scalars (a float subclass with `.shape == ()`), as Keras 2.2.4 returns
-    return [np.float64(v) for v in totals / seen]
+    return model._test_results(totals, seen, outs)
 
 
 # --- the three loops ----------------------------------------------------------------------
@@ -355,6 +355,7 @@ def fit_generator(model, generator, steps_per_epoch=None, epochs=1, verbose=1, c
         model.stop_training = False
         with tu.batch_source() as source:
             for epoch in range(initial_epoch, epochs):
+                model._reset_metric_states()
                 callback_list.on_epoch_begin(epoch)
                 epoch_logs = {}
                 feed = _feed(source, _batch_reader(model, batches, class_weight, method,

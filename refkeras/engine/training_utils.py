@@ -72,6 +72,16 @@ class LazyRows(object):
         return values if dtype is None else values.astype(dtype)
 
 
+def is_sparse_matrix(x):
+    """Whether `x` is a SciPy sparse matrix (fed as is; each batch is made dense)."""
+    return type(x).__module__.startswith('scipy.sparse') and hasattr(x, 'toarray')
+
+
+def is_in_memory(x):
+    """NumPy arrays and SciPy sparse matrices: rows readable in any order."""
+    return isinstance(x, np.ndarray) or is_sparse_matrix(x)
+
+
 def take_rows(arrays, start, stop):
     """Rows `start:stop` of each array, without reading array-likes (None stays None).
 
@@ -80,7 +90,7 @@ def take_rows(arrays, start, stop):
     """
     out = []
     for a in arrays:
-        if a is None or isinstance(a, np.ndarray):
+        if a is None or is_in_memory(a):
             out.append(a if a is None else a[start:stop])
         else:
             out.append(LazyRows(a, start, stop))
@@ -99,7 +109,7 @@ def check_shuffle_supported(arrays, shuffle):
     if not shuffle or (isinstance(shuffle, str) and shuffle == 'batch'):
         return
     for a in arrays:
-        if a is not None and not isinstance(a, np.ndarray):
+        if a is not None and not is_in_memory(a):
             raise TypeError('shuffle=True needs random access to the samples, but the data '
                             'includes %s, which can only be read in increasing row order. If '
                             'using HDF5 input data, pass shuffle="batch" (shuffles batch-sized '
@@ -114,6 +124,10 @@ def standardize_single_array(x):
     """
     if x is None:
         return None
+    if type(x).__name__ in ('DataFrame', 'Series') and hasattr(x, 'values'):
+        x = x.values  # pandas data, read as Keras 2.2.4 reads it
+    if is_sparse_matrix(x):
+        return x
     if not is_array_like(x):
         x = np.asarray(x)
     if len(x.shape) == 1:
@@ -221,6 +235,183 @@ def check_array_lengths(inputs, targets, weights=None):
                          'arrays. Got %s weights for %s targets.' % (sorted(w_n), sorted(y_n)))
 
 
+def check_array_length_consistency(inputs, targets, weights=None):
+    """Keras 2.2.4's check that inputs, targets and weights have one sample count.
+
+    Each argument is an array, a list of arrays or None; None (as a whole or as
+    an entry) counts as zero samples, so a missing target for present inputs is
+    an inconsistency.
+
+    # Raises
+        ValueError: naming the sample counts that differ.
+    """
+    def counts(arrays):
+        if arrays is None:
+            return {0}
+        if not isinstance(arrays, (list, tuple)):
+            arrays = [arrays]
+        return {0 if a is None else int(a.shape[0]) for a in arrays}
+
+    x_n, y_n, w_n = counts(inputs), counts(targets), counts(weights)
+    if len(x_n) > 1:
+        raise ValueError('All input arrays (x) should have the same number of samples. Got '
+                         'sample counts %s.' % sorted(x_n))
+    if len(y_n) > 1:
+        raise ValueError('All target arrays (y) should have the same number of samples. Got '
+                         'sample counts %s.' % sorted(y_n))
+    if x_n != y_n:
+        raise ValueError('Input arrays should have the same number of samples as target arrays. '
+                         'Found %d input samples and %d target samples.'
+                         % (min(x_n), min(y_n)))
+    if len(w_n) > 1:
+        raise ValueError('All sample_weight arrays should have the same number of samples. Got '
+                         'sample counts %s.' % sorted(w_n))
+    if y_n != w_n:
+        raise ValueError('Sample_weight arrays should have the same number of samples as target '
+                         'arrays. Found %d weighted samples and %d target samples.'
+                         % (min(w_n), min(y_n)))
+
+
+def weighted_masked_objective(fn):
+    """Keras 2.2.4's weighting of a loss by masks and sample weights.
+
+    # Arguments
+        fn: `fn(y_true, y_pred)` giving per-sample (or per-timestep) values.
+
+    # Returns
+        `weighted(y_true, y_pred, weights, mask=None)`: the per-sample values
+        times the mask (renormalised by the mask's mean), averaged over the
+        axes the weights do not have, times the weights (renormalised by the
+        fraction of non-zero weights), averaged to a scalar. None for a None
+        `fn`.
+    """
+    if fn is None:
+        return None
+
+    def weighted(y_true, y_pred, weights, mask=None):
+        score = fn(y_true, y_pred)
+        if mask is not None:
+            mask = K.cast(mask, K.floatx())
+            score = K.multiply(score, mask)
+            score = K.divide(score, K.mean(mask))
+        if weights is not None:
+            score_ndim, weight_ndim = K.ndim(score), K.ndim(weights)
+            if score_ndim > weight_ndim:
+                score = K.mean(score, axis=list(range(weight_ndim, score_ndim)))
+            score = K.multiply(score, weights)
+            # Divided by the fraction of non-zero weights. When every weight is 0,
+            # Keras 2.2.4 gave 0 / 0 = NaN; here the division is by 1 instead, so
+            # the (all zero) weighted scores give a loss of 0.
+            nonzero = K.mean(K.cast(K.not_equal(weights, 0), K.floatx()))
+            nonzero = K.add(nonzero, K.cast(K.equal(nonzero, 0), K.floatx()))
+            score = K.divide(score, nonzero)
+        return K.mean(score)
+    weighted.__name__ = getattr(fn, '__name__', 'weighted')
+    return weighted
+
+
+def standardize_sample_or_class_weights(x_weight, output_names, weight_type):
+    """`sample_weight` or `class_weight` as one entry per output (Keras 2.2.4's rules).
+
+    For one output: the value itself, or its entry by the output's name. For
+    several: a list with one entry per output, or a dict by output name (other
+    keys are ignored, as in Keras 2.2.4).
+
+    # Arguments
+        x_weight: the user's argument (None, an array, a dict or a list).
+        output_names: the model's output names.
+        weight_type: 'sample_weight' or 'class_weight', for the messages.
+
+    # Raises
+        ValueError: for a list of the wrong length.
+        TypeError: for several outputs and a value that is neither a list nor a dict.
+    """
+    if x_weight is None or (isinstance(x_weight, (list, dict)) and not x_weight):
+        return [None] * len(output_names)
+    if len(output_names) == 1:
+        if isinstance(x_weight, list) and len(x_weight) == 1:
+            return list(x_weight)
+        if isinstance(x_weight, dict) and output_names[0] in x_weight:
+            return [x_weight[output_names[0]]]
+        return [x_weight]
+    if isinstance(x_weight, list):
+        if len(x_weight) != len(output_names):
+            raise ValueError('Provided `%s` was a list of %d elements, but the model has %d '
+                             'outputs. Provide one `%s` array per model output.'
+                             % (weight_type, len(x_weight), len(output_names), weight_type))
+        return list(x_weight)
+    if isinstance(x_weight, dict):
+        return [x_weight.get(name) for name in output_names]
+    raise TypeError('The model has multiple outputs, so `%s` should be a list or a dict by '
+                    'output name; received %s.' % (weight_type, type(x_weight).__name__))
+
+
+def standardize_class_weights(class_weight, output_names):
+    """`standardize_sample_or_class_weights` for `class_weight`."""
+    return standardize_sample_or_class_weights(class_weight, output_names, 'class_weight')
+
+
+def standardize_sample_weights(sample_weight, output_names):
+    """`standardize_sample_or_class_weights` for `sample_weight`."""
+    return standardize_sample_or_class_weights(sample_weight, output_names, 'sample_weight')
+
+
+def collect_metrics(metrics, output_names):
+    """`compile`'s `metrics` as one list of metrics per output.
+
+    A list applies to every output; a dict maps output names to a metric or a
+    list of them (outputs not named get none).
+
+    # Raises
+        TypeError: for anything else.
+    """
+    if not metrics:
+        return [[] for _ in output_names]
+    if isinstance(metrics, (list, tuple)):
+        return [list(metrics) for _ in output_names]
+    if isinstance(metrics, dict):
+        out = []
+        for name in output_names:
+            chosen = metrics.get(name, [])
+            out.append(list(chosen) if isinstance(chosen, (list, tuple)) else [chosen])
+        return out
+    raise TypeError('Type of `metrics` argument not understood. Expected a list or '
+                    'dictionary, found: %r' % (metrics,))
+
+
+def check_num_samples(ins, batch_size=None, steps=None, steps_name='steps'):
+    """The number of samples a loop over `ins` covers, or None when it runs `steps` steps.
+
+    # Arguments
+        ins: the arrays fed to the loop.
+        batch_size: the batch size, or None.
+        steps: the number of steps, or None.
+        steps_name: the argument's public name, for the messages.
+
+    # Raises
+        ValueError: if both `steps` and `batch_size` are given, or if there
+            are no arrays and no `steps`.
+    """
+    if steps is not None and batch_size is not None:
+        raise ValueError('If %s is set, the `batch_size` must be None.' % steps_name)
+    arrays = [x for x in (ins or []) if x is not None]
+    if not arrays:
+        if steps is None:
+            raise ValueError('Without input arrays, you should specify the `%s` argument.'
+                             % steps_name)
+        return None
+    if steps is not None:
+        return None
+    return int(arrays[0].shape[0])
+
+
+def iter_sequence_infinite(seq):
+    """Yields the items of a `Sequence` over and over."""
+    while True:
+        for item in seq:
+            yield item
+
+
 def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):
     """Catches targets whose shape cannot go with the chosen loss.
 
@@ -234,7 +425,7 @@ def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):
     for y, loss, shape in zip(targets, loss_fns, output_shapes):
         if y is None or loss is None:
             continue
-        if loss is losses.categorical_crossentropy and y.shape[-1] == 1 and shape[-1] != 1:
+        if loss is losses.categorical_crossentropy and y.shape[-1] == 1:
             raise ValueError('You are passing a target array of shape %s while using as loss '
                              '`categorical_crossentropy`. `categorical_crossentropy` expects '
                              'targets to be binary matrices (1s and 0s) of shape (samples, '
@@ -312,16 +503,18 @@ def standardize_weights(y, sample_weight=None, class_weight=None, sample_weight_
 
 
 def check_finite(arrays, what):
-    """Refuses NaN or infinite values in in-memory float arrays.
+    """Warns about NaN or infinite values in in-memory float arrays.
 
-    # Raises
-        ValueError: naming which array holds a NaN / inf and where.
+    Keras 2.2.4 trains on such data (the loss then becomes NaN, which
+    `TerminateOnNaN` watches for); refkeras does too, but says where the
+    first bad value is, since it is rarely on purpose.
     """
     for i, a in enumerate(arrays):
         if isinstance(a, np.ndarray) and a.dtype.kind == 'f' and not np.isfinite(a).all():
             bad = np.argwhere(~np.isfinite(a))[0]
-            raise ValueError('%s array %d contains NaN or infinite values (first at index %s); '
-                             'refusing to train on it.' % (what, i, tuple(int(j) for j in bad)))
+            warnings.warn('%s array %d contains NaN or infinite values (first at index %s); the '
+                          'loss computed from it will not be finite.'
+                          % (what, i, tuple(int(j) for j in bad)), stacklevel=3)
 
 
 def make_batches(size, batch_size):
@@ -353,6 +546,8 @@ def slice_arrays(arrays, indices):
             out.append(None)
         elif isinstance(a, np.ndarray):
             out.append(a[indices])
+        elif is_sparse_matrix(a):
+            out.append(a[indices].toarray())
         else:
             if isinstance(indices, np.ndarray) and len(indices) > 1 and \
                     np.any(np.diff(indices) <= 0):
@@ -365,6 +560,13 @@ def slice_arrays(arrays, indices):
             else:
                 out.append(np.asarray(a[list(map(int, indices))]))
     return out
+
+
+def densified(arrays):
+    """The arrays with SciPy sparse matrices made dense (None stays None)."""
+    if arrays is None:
+        return None
+    return [a.toarray() if is_sparse_matrix(a) else a for a in arrays]
 
 
 def batch_dtype(array_dtype, input_dtype):
@@ -381,7 +583,7 @@ def cast_inputs(arrays, dtypes):
     """Casts each batch array to the dtype of the model input it feeds."""
     out = []
     for a, dtype in zip(arrays, dtypes):
-        a = np.asarray(a)
+        a = a.toarray() if is_sparse_matrix(a) else np.asarray(a)
         target = batch_dtype(a.dtype, dtype)
         if a.dtype != target:
             a = a.astype(target)

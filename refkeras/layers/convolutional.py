@@ -13,6 +13,8 @@ depthwise kernel `(*kernel_size, input_channels, depth_multiplier)`.
 `K.image_data_format()` (FAQ: "Where is the Keras configuration file
 stored?"), 1D layers to 'channels_last' as in Keras.
 """
+import numbers
+
 from refkeras import activations, constraints, initializers, regularizers
 from refkeras import backend as K
 from refkeras.backend.ops_conv import (conv_output_length, deconv_length, normalize_padding,
@@ -63,10 +65,11 @@ class _Conv(Layer):
                  kernel_constraint=None, bias_constraint=None, **kwargs):
         super(_Conv, self).__init__(**kwargs)
         self.rank = rank
-        if filters is not None and (not isinstance(filters, int) or filters < 1):
+        if filters is not None and (isinstance(filters, bool) or
+                                    not isinstance(filters, numbers.Integral) or filters < 1):
             raise ValueError('%s layer "%s": `filters` must be a positive integer, received %r.'
                              % (type(self).__name__, self.name, filters))
-        self.filters = filters
+        self.filters = None if filters is None else int(filters)  # np.int64(4) works too
         self.kernel_size = checked(self, normalize_tuple, kernel_size, rank, 'kernel_size')
         self.strides = checked(self, normalize_tuple, strides, rank, 'strides')
         self.padding = checked(self, normalize_padding, padding, self._paddings)

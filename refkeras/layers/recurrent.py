@@ -633,13 +633,8 @@ class StackedRNNCells(Layer):
             return [w for cell in self._cell_layers() for w in cell.trainable_weights] + weights
         return weights
 
-    @property
-    def losses(self):
-        return [loss for cell in self._cell_layers() for loss in cell.losses]
-
-    def get_losses_for(self, inputs):
-        """The cells' losses conditional on `inputs` (None: the unconditional ones)."""
-        return [loss for cell in self._cell_layers() for loss in cell.get_losses_for(inputs)]
+    def _loss_sublayers(self):
+        return list(self._cell_layers())
 
 
 # --- the RNN layer ----------------------------------------------------------------------
@@ -988,19 +983,8 @@ class RNN(Layer):
             return self.cell.weights
         return self.cell.non_trainable_weights
 
-    @property
-    def losses(self):
-        own = super(RNN, self).losses
-        if isinstance(self.cell, Layer):
-            return self.cell.losses + own
-        return own
-
-    def get_losses_for(self, inputs):
-        """The cell's losses conditional on `inputs`, then the layer's own."""
-        own = super(RNN, self).get_losses_for(inputs)
-        if isinstance(self.cell, Layer):
-            return self.cell.get_losses_for(inputs) + own
-        return own
+    def _loss_sublayers(self):
+        return [self.cell] if isinstance(self.cell, Layer) else []
 
     def get_config(self):
         config = {'return_sequences': self.return_sequences,
@@ -1263,7 +1247,8 @@ def check_stateful_batch(model, arrays, batch_size):
         arrays: the input arrays (samples first), as the model will batch them.
         batch_size: the batch size `fit`/`evaluate`/`predict` will use, or
             None when the arrays are a single batch (`train_on_batch`,
-            `test_on_batch`, `predict_on_batch`, `steps_per_epoch`).
+            `test_on_batch`, `predict_on_batch`, `steps_per_epoch`). Data of
+            at most `batch_size` samples is one batch too.
 
     # Raises
         ValueError: naming the layer, if a stateful layer's batch size is not
@@ -1280,9 +1265,10 @@ def check_stateful_batch(model, arrays, batch_size):
         where = 'Layer %s of model %s is stateful' % (layer.name, model.name)
         if not fixed:
             raise ValueError('%s, but its batch size is not fixed. %s' % (where, _BATCH_SIZE_HINT))
-        if batch_size is not None and int(batch_size) >= samples and samples == fixed:
-            # A single batch of exactly `fixed` samples, whatever batch_size says (so
-            # Keras's default of 32 runs a batch-1 stateful model on 1 sample).
+        if batch_size is not None and samples == fixed and samples <= int(batch_size):
+            # One batch of exactly the fixed size: as in Keras 2.2.4, a batch
+            # holds at most `batch_size` samples, so predict(x) with the
+            # default of 32 runs such data as one batch.
             continue
         if batch_size is None:
             if samples != fixed:

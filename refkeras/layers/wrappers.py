@@ -108,9 +108,8 @@ class Wrapper(Layer):
         # conditional on them.
         self.layer._add_call_updates(inputs, arguments)
 
-    @property
-    def losses(self):
-        return self.layer.losses + super(Wrapper, self).losses
+    def _loss_sublayers(self):
+        return [self.layer]
 
     def get_weights(self):
         return self.layer.get_weights()
@@ -312,9 +311,8 @@ class Bidirectional(Wrapper):
     def non_trainable_weights(self):
         return self.forward_layer.non_trainable_weights + self.backward_layer.non_trainable_weights
 
-    @property
-    def losses(self):
-        return self.forward_layer.losses + self.backward_layer.losses + Layer.losses.fget(self)
+    def _loss_sublayers(self):
+        return [self.forward_layer, self.backward_layer]
 
     @property
     def updates(self):

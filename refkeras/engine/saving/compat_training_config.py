@@ -75,6 +75,9 @@ def _object_as_name(value, what, known):
     if not isinstance(value, dict):
         return value
     class_name, config = value['class_name'], value.get('config') or {}
+    from refkeras.utils.generic_utils import get_custom_objects
+    if class_name in get_custom_objects():
+        return value  # a custom class saved by Keras 2.2.4, built when compiling
     for key, option in config.items():
         neutral = _NEUTRAL_LOSS_OPTIONS.get(key, ())
         if neutral is not _ANY and option not in neutral:

@@ -119,9 +119,11 @@ def _compile_from_training_config(model, config_text, custom_objects, label):
     from refkeras.utils.generic_utils import CustomObjectScope
     try:
         config = _parse_json(config_text, 'training_config attribute')
-        config = translate_training_config(config, model.output_names)
         custom_objects = custom_objects or {}
         with CustomObjectScope(custom_objects):
+            # In the scope, so that custom loss classes saved with their config
+            # are kept as Keras 2.2.4 objects rather than read as tf.keras ones.
+            config = translate_training_config(config, model.output_names)
             optimizer = optimizers.deserialize(config['optimizer_config'],
                                                custom_objects=custom_objects)
             model.compile(optimizer=optimizer,
@@ -141,6 +143,12 @@ def _with_custom_objects(value, custom_objects):
     """Replaces names found in `custom_objects` by the objects (in lists and dicts too)."""
     if isinstance(value, list):
         return [_with_custom_objects(v, custom_objects) for v in value]
+    if isinstance(value, dict) and 'class_name' in value and 'config' in value:
+        # A custom loss or metric class saved with its options (Keras 2.2.4's
+        # `losses.serialize` of an object with `get_config`).
+        from refkeras.utils.generic_utils import deserialize_keras_object
+        return deserialize_keras_object(value, custom_objects=custom_objects,
+                                        printable_module_name='loss or metric')
     if isinstance(value, dict):
         return {k: _with_custom_objects(v, custom_objects) for k, v in value.items()}
     if isinstance(value, str) and value in custom_objects:
