@@ -115,9 +115,12 @@ def plot_model(model, to_file='model.png', show_shapes=False, show_layer_names=T
     """Draws the model's graph into an image file.
 
     # Arguments
-        model, show_shapes, show_layer_names, rankdir: as in `model_to_dot`.
+        model: a `Model` or `Sequential`.
         to_file: the file; its extension names the format (png, svg, pdf,
             dot, ...; png without one).
+        show_shapes: also show each layer's input and output shapes.
+        show_layer_names: show the layer names (otherwise only the classes).
+        rankdir: 'TB' (top to bottom), 'LR' (left to right), 'BT' or 'RL'.
 
     # Raises
         ImportError: if pydot is not installed.

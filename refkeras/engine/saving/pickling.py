@@ -14,6 +14,24 @@ unpickling, runs code from the pickle: unpickle only data you trust).
 """
 
 
+def constant_added_losses(model):
+    """The numbers and arrays given to the model's own `add_loss` (`model.add_loss(1)`).
+
+    The config rebuilds every layer's regularizers, but not what was added to
+    the model itself; constants are plain data and travel with the pickle.
+    (Symbolic or callable losses added to the model are graph-dependent and
+    are not carried: a pickled model does not keep them.)
+
+    # Arguments
+        model: a `Model` or `Sequential` model.
+    """
+    import numpy as np
+    from refkeras.backend.tensors import SymbolicTensor
+    return [loss for loss in model._losses
+            if isinstance(loss, (int, float, np.number, np.ndarray))
+            and not isinstance(loss, SymbolicTensor)]
+
+
 def pickle_state(model):
     """What a pickled model holds (a dict of plain data and arrays).
 
@@ -23,7 +41,7 @@ def pickle_state(model):
     from refkeras import backend as K
     from refkeras.engine.saving.architecture import model_config
     state = {'model_config': model_config(model), 'weights': model.get_weights(),
-             'training': None}
+             'added_losses': constant_added_losses(model), 'training': None}
     optimizer = getattr(model, 'optimizer', None)
     if optimizer is None:
         return state
@@ -59,6 +77,8 @@ def unpickle_model(state):
     # Unpickling runs the pickle's code anyway; a Lambda's bytecode is no more.
     model = model_from_config(state['model_config'], safe_mode=False)
     model.set_weights(state['weights'])
+    if state.get('added_losses'):
+        model.add_loss(state['added_losses'])
     training = state['training']
     if training is None:
         return model
