@@ -299,9 +299,10 @@ class TensorBoard(Callback):
         totals, count = [np.zeros(K.int_shape(p)) for p in params], 0
         for (xs, ys, sws), size in _batches_of_three(inputs, targets, weights, self.batch_size):
             with K.GradientTape(params), run_context.collecting() as run:
-                outputs, masks, extra = model._forward(xs, phase=0)
+                entries = model._internal_loss_entries()
+                outputs, masks, extra = model._forward(xs, phase=0, loss_entries=entries)
                 total, _, _ = model._objective(ys, outputs, masks, sws)
-                total = K.add(total, model._regularization(run, extra))
+                total = K.add(total, model._regularization(run, entries, extra))
             for index, gradient in enumerate(model.optimizer.get_gradients(total, params)):
                 totals[index] += size * np.asarray(K.get_value(gradient))
             count += size
