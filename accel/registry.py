@@ -19,8 +19,8 @@ def _conv2d_grad(g, out, x, kernel, strides=(1, 1), padding='valid', needs=(True
     ...
 ```
 
-then add it to the property tests in `spec_tests/test_accel_vs_reference.py`.
-`spec_tests/test_accel_coverage.py` fails, naming it, until both exist.
+then add it to the property tests in `spec_tests/accelerator/test_accel_vs_reference.py`.
+`spec_tests/accelerator/test_accel_coverage.py` fails, naming it, until both exist.
 """
 import functools
 

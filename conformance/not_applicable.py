@@ -16,7 +16,7 @@ import os
 _TWO_BACKENDS = (
     'compares Keras\'s Theano (or CNTK) backend with its TensorFlow backend, so it needs both '
     'installed, as Keras\'s CI had them; refkeras is one backend (the test\'s KTH and KC are '
-    'None). What it checks of a single backend is in spec_tests/test_backend_keras_parity.py')
+    'None). What it checks of a single backend is in spec_tests/primitives/test_backend_keras_parity.py')
 
 NOT_APPLICABLE = [
     # utils
@@ -42,7 +42,7 @@ NOT_APPLICABLE = [
      'the file imports tensorflow at its top and every test in it is gated on the TensorFlow '
      'backend with 8 GPUs: it checks that tf.device placement builds replicas on /gpu:0..7. '
      'The user-visible behaviours (gpus validation, the parallel model computing and training '
-     'like the template, the device-name helpers) are in spec_tests/test_faq_multi_gpu.py'),
+     'like the template, the device-name helpers) are in spec_tests/faq/test_faq_multi_gpu.py'),
     ('tests/test_doc_auto_generation.py',
      "tests Keras's documentation generator, the script docs/autogen.py of Keras's repository "
      '(not part of the keras package), which it imports from that tree; refkeras has no such '
@@ -71,7 +71,7 @@ NOT_APPLICABLE = [
      'spec_tests/test_activations_initializers.py'),
     ('tests/keras/backend/backend_test.py::TestBackend::test_set_floatx',
      "asserts TensorFlow's reference dtype names ('float16_ref') of variables; the floatx "
-     'part (variables made in the new floatx) is in spec_tests/test_backend_keras_parity.py'),
+     'part (variables made in the new floatx) is in spec_tests/primitives/test_backend_keras_parity.py'),
 ]
 
 

@@ -20,7 +20,7 @@ Python attribute arrives already rounded to the data's dtype (as a weak NumPy
 scalar), `sqrt` and `/` are IEEE. The compiler may contract a product followed
 by a sum into one fused multiply-add (one rounding instead of two), so results
 can differ from the reference by a few roundings (bounds:
-`spec_tests/test_accel_vs_reference.py`). Each thread computes its elements
+`spec_tests/accelerator/test_accel_vs_reference.py`). Each thread computes its elements
 alone, so results do not depend on the launch shape: runs are deterministic.
 """
 from accel.kernels.launch import cuda, grid_1d, run

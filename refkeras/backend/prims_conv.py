@@ -34,7 +34,7 @@ equal parts, each convolved with its own slice of the filters; with one group
 per input channel it is a depthwise convolution (`K.depthwise_conv2d`).
 
 Every gradient rule is checked against central finite differences in
-`spec_tests/test_conv_primitives.py`, and every forward against a direct
+`spec_tests/primitives/test_conv_primitives.py`, and every forward against a direct
 nested-loop definition there.
 """
 import numpy as np

@@ -37,7 +37,7 @@ from refkeras.backend import prims_nn, state
 from refkeras.backend.registry import primitive
 
 # The SELU constants, as `refkeras.activations` (which imports the backend, so
-# this module can not import it; spec_tests/test_fused_chains.py checks they agree).
+# this module can not import it; spec_tests/primitives/test_fused_chains.py checks they agree).
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 

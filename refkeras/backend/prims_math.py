@@ -2,7 +2,7 @@
 
 Binary primitives broadcast as NumPy does; their gradient rules sum the
 broadcast axes away with `unbroadcast`. Every rule is checked against central
-finite differences in `spec_tests/test_primitive_gradients.py`.
+finite differences in `spec_tests/primitives/test_primitive_gradients.py`.
 """
 import numpy as np
 

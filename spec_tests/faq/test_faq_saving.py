@@ -35,7 +35,7 @@ from refkeras.models import (Model, Sequential, clone_model, load_model, model_f
                              model_from_yaml, save_model)
 from refkeras.utils import CustomObjectScope
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def weights_of(model):

@@ -894,7 +894,7 @@ def non_differentiable_names():
 
 def case_for(name, table):
     if name not in table:
-        pytest.fail('Primitive %r has no case in spec_tests/test_primitive_gradients.py; '
+        pytest.fail('Primitive %r has no case in spec_tests/primitives/test_primitive_gradients.py; '
                     'whoever registers a primitive adds its case.' % name)
     return table[name]
 

@@ -154,7 +154,7 @@ def id_data(seed, samples=BATCH):
 
 class Transfers(object):
     """Counts host <-> device copies by wrapping accel's two copy functions
-    (as spec_tests/test_accel_models.py does)."""
+    (as spec_tests/accelerator/test_accel_models.py does)."""
 
     def __init__(self, monkeypatch):
         self.copies_in, self.copies_out = [], []

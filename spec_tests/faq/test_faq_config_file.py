@@ -41,7 +41,7 @@ except ImportError:  # pragma: no cover (accel is part of this repository)
     ACCEL_INSTALLED, gpu_present = False, lambda: False
 needs_accel = pytest.mark.skipif(not ACCEL_INSTALLED, reason='numba-cuda is not installed')
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 # What the probe prints: the settings the backend runs with, the file it read,
 # and the UserWarnings raised while importing it.

@@ -1353,7 +1353,7 @@ def test_update_rules_reject_bad_operands_naming_the_primitive_and_shapes():
 @pytest.mark.parametrize('name', sorted(REGISTRY))
 def test_accel_matches_the_reference(name):
     if name not in ACCEL:
-        pytest.fail('accel has no primitive %r (see spec_tests/test_accel_coverage.py)' % name)
+        pytest.fail('accel has no primitive %r (see spec_tests/accelerator/test_accel_coverage.py)' % name)
     if name not in CASES:
         pytest.fail('no accel-vs-reference case for primitive %r: add one to %s'
                     % (name, os.path.basename(__file__)))

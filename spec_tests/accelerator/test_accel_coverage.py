@@ -27,7 +27,7 @@ from accel.table import IncompleteTableError, extra, implementation_table, missi
 
 pytestmark = pytest.mark.accel
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def test_every_reference_primitive_has_an_accel_twin():
