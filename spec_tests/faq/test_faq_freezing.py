@@ -9,8 +9,10 @@ import warnings
 import numpy as np
 import pytest
 
-from refkeras.layers import Dense, Input
-from refkeras.models import Model, Sequential
+from keras_under_test import layers, models
+
+Dense, Input = layers.Dense, layers.Input
+Model, Sequential = models.Model, models.Sequential
 
 
 def _data():

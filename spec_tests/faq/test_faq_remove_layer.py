@@ -8,9 +8,10 @@ output, `predict` gives the new shape, and layers can be added on top.
 import numpy as np
 import pytest
 
-from refkeras import backend as K
-from refkeras.layers import Dense
-from refkeras.models import Sequential
+from keras_under_test import auto_names, backend as K, layers, models
+
+Dense = layers.Dense
+Sequential = models.Sequential
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -66,7 +67,7 @@ def test_after_pop_the_output_is_the_previous_layers_output():
     popped_ids = {id(w) for w in third.weights}
     assert not popped_ids & {id(w) for w in model.weights}
     assert model.count_params() == (5 * 6 + 6) + (6 * 4 + 4)
-    assert [layer.name for layer in model.layers] == ['dense_1', 'dense_2']
+    assert [layer.name for layer in model.layers] == auto_names('dense', 2)
 
     x = np.random.RandomState(3).normal(size=(9, 5)).astype('float32')
     out = model.predict(x)

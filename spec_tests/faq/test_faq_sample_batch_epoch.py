@@ -5,13 +5,13 @@ data; evaluation on validation data runs at the end of every epoch.
 """
 import numpy as np
 
-from refkeras import backend as K
-from refkeras.callbacks import Callback
-from refkeras.layers import Dense, Input
-from refkeras.models import Model
-from refkeras.optimizers import SGD
+from keras_under_test import backend as K, callbacks, layers, models, require, SGD
 
 from recording import Recorder, indexed_data, seen_indices
+
+Callback = callbacks.Callback
+Dense, Input = layers.Dense, layers.Input
+Model = models.Model
 
 
 class BatchSizes(Callback):
@@ -35,6 +35,7 @@ def _model(log):
 
 
 def test_one_update_per_batch_and_a_smaller_last_batch():
+    require('batch_log_size')
     log = []
     model = _model(log)
     x, y = indexed_data(70)

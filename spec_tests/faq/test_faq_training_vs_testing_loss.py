@@ -8,11 +8,11 @@ loss is computed in test mode with the model as it is at the end of the epoch.
 import numpy as np
 import pytest
 
-from refkeras import regularizers
-from refkeras.callbacks import Callback
-from refkeras.layers import Dense, Dropout, Input
-from refkeras.models import Model, Sequential
-from refkeras.optimizers import SGD
+from keras_under_test import callbacks, layers, models, regularizers, require, SGD
+
+Callback = callbacks.Callback
+Dense, Dropout, Input = layers.Dense, layers.Dropout, layers.Input
+Model, Sequential = models.Model, models.Sequential
 
 
 class BatchLosses(Callback):
@@ -32,6 +32,7 @@ def _data(n=50, seed=1):
 
 
 def test_epoch_loss_is_the_batch_size_weighted_mean_of_batch_losses():
+    require('batch_log_size')
     x, y = _data(50)
     model = Sequential([Dense(8, activation='tanh', input_shape=(4,)), Dense(1)])
     model.compile(SGD(lr=0.05), 'mse')

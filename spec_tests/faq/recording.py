@@ -7,19 +7,19 @@ saw, in which order and in which mode.
 """
 import numpy as np
 
-from refkeras import backend as K
-from refkeras.layers import Layer
+from keras_under_test import is_concrete, layers, phase_of, to_numpy
 
 
-class Recorder(Layer):
+class Recorder(layers.Layer):
     """Identity layer logging `(learning_phase, batch)` pairs."""
 
     def __init__(self, log, **kwargs):
         super(Recorder, self).__init__(**kwargs)
         self.log = log
 
-    def call(self, inputs):
-        self.log.append((K.learning_phase(), np.array(K.value_of(inputs))))
+    def call(self, inputs, training=None):
+        if is_concrete(inputs):
+            self.log.append((phase_of(training), to_numpy(inputs)))
         return inputs
 
     def compute_output_shape(self, input_shape):
