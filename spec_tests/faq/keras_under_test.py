@@ -147,11 +147,11 @@ def message(pattern):
 
 def seed(value):
     """Seed every generator a Keras run draws from: NumPy's (all Keras 2.2.4 and
-    refkeras use for shuffling and dropout) and, for tf.keras, TensorFlow's."""
+    refkeras use for shuffling and dropout) and, for tf.keras and Keras 3,
+    Python's and the backend's too (`utils.set_random_seed`)."""
     np.random.seed(value)
-    if IS_TF_KERAS:
-        import tensorflow
-        tensorflow.random.set_seed(value)
+    if IS_TF_KERAS or KERAS_3:
+        utils.set_random_seed(value)  # Python's, NumPy's and the backend's generators
 
 
 # --- documented API differences ---------------------------------------------------------

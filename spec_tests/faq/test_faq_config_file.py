@@ -32,6 +32,8 @@ from pathlib import Path
 
 import pytest
 
+from keras_under_test import refkeras_only
+
 from refkeras.backend import config
 
 try:
@@ -42,6 +44,8 @@ except ImportError:  # pragma: no cover (accel is part of this repository)
 needs_accel = pytest.mark.skipif(not ACCEL_INSTALLED, reason='numba-cuda is not installed')
 
 REPO = Path(__file__).resolve().parents[2]
+
+pytestmark = refkeras_only("reads refkeras/backend/config.py's handling of keras.json and its backends ('auto', 'numpy', 'numba') in fresh processes")
 
 # What the probe prints: the settings the backend runs with, the file it read,
 # and the UserWarnings raised while importing it.

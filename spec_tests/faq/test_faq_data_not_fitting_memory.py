@@ -19,21 +19,21 @@ import warnings
 import numpy as np
 import pytest
 
-from refkeras import backend as K
-from refkeras.callbacks import Callback
-from refkeras.layers import Dense, Input, Lambda
-from refkeras.models import Model
-from refkeras.optimizers import SGD
-from refkeras.utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence
+from keras_under_test import backend as K, callbacks, layers, models, refkeras_only, seed as seed_generators, SGD, utils
 
 from recording import Recorder, indexed_data, seen_indices
+
+Callback = callbacks.Callback
+Dense, Input, Lambda = layers.Dense, layers.Input, layers.Lambda
+Model = models.Model
+GeneratorEnqueuer, OrderedEnqueuer, Sequence = utils.GeneratorEnqueuer, utils.OrderedEnqueuer, utils.Sequence
 
 N, BATCH = 30, 7  # batches of 7, 7, 7, 7 and 2 samples
 WORKER_SETTINGS = [(0, False), (1, False), (2, False), (1, True), (2, True)]
 
 
 def linear_model(log=None, lr=0.001, seed=0):
-    np.random.seed(seed)
+    seed_generators(seed)
     x_in = Input((3,))
     hidden = Recorder(log)(x_in) if log is not None else x_in
     model = Model(x_in, Dense(1)(hidden))
@@ -176,7 +176,7 @@ def test_sequence_shuffle_visits_every_batch_once_per_epoch_in_a_new_order(
     x, y = indexed_data(N)
     log = []
     model = linear_model(log)
-    np.random.seed(3)
+    seed_generators(3)
     model.fit_generator(ArraySequence(x, y, BATCH), epochs=4, workers=workers,
                         use_multiprocessing=use_multiprocessing, shuffle=True, verbose=0)
     batches = seen_indices(log, 1)
@@ -189,7 +189,7 @@ def test_sequence_shuffle_visits_every_batch_once_per_epoch_in_a_new_order(
     # whatever the workers.
     log0 = []
     model0 = linear_model(log0)
-    np.random.seed(3)
+    seed_generators(3)
     model0.fit_generator(ArraySequence(x, y, BATCH), epochs=4, workers=0,
                                      shuffle=True, verbose=0)
     assert seen_indices(log0, 1) == batches
@@ -303,7 +303,7 @@ def test_evaluate_generator_weights_batches_by_their_size(workers, use_multiproc
 
 
 def _two_metric_model():
-    np.random.seed(0)
+    seed_generators(0)
     x_in = Input((3,))
     return x_in, Dense(1)(x_in)
 

@@ -17,16 +17,19 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from refkeras import backend as K
-from refkeras.callbacks import Callback
-from refkeras.engine import training_utils as tu
-from refkeras.layers import Dense, Input
-from refkeras.models import Model
-from refkeras.optimizers import SGD
-from refkeras.utils import HDF5Matrix
-from refkeras.utils import io_utils
+from keras_under_test import (IS_REFKERAS, SGD, backend as K, callbacks, layers, models,
+                              refkeras_only, require, utils)
+
+if IS_REFKERAS:  # for the refkeras-only tests of its helpers
+    from refkeras.engine import training_utils as tu
 
 from recording import Recorder, indexed_data, seen_indices
+
+Callback = callbacks.Callback
+Dense, Input = layers.Dense, layers.Input
+Model = models.Model
+HDF5Matrix = getattr(utils, 'HDF5Matrix', None)
+io_utils = getattr(utils, 'io_utils', None)
 
 N = 37
 
@@ -91,6 +94,7 @@ def test_faq_snippet_predict_on_an_h5py_dataset(h5_file):
 
 
 def test_hdf5matrix_is_importable_from_both_places():
+    require('HDF5Matrix')
     assert HDF5Matrix is io_utils.HDF5Matrix
 
 
@@ -125,6 +129,7 @@ def test_fit_reads_one_batch_at_a_time(h5_file, shuffle):
 
 
 def test_evaluate_on_hdf5matrix_equals_the_hand_computed_loss(h5_file):
+    require('HDF5Matrix')
     path, x, y = h5_file
     model = linear_model()
     loss = model.evaluate(HDF5Matrix(path, 'x_data', start=5, end=30),
@@ -160,6 +165,7 @@ def views_and_keys(draw):
 
 @given(views_and_keys())
 def test_hdf5matrix_indexing_matches_numpy_on_the_same_rows(h5_file, drawn):
+    require('HDF5Matrix')
     path, x, _ = h5_file
     start, end, key, normalize = drawn
     normalizer = (lambda a: a.astype('float64') * 2.0 + 1.0) if normalize else None
@@ -177,6 +183,7 @@ def test_hdf5matrix_indexing_matches_numpy_on_the_same_rows(h5_file, drawn):
 
 
 def test_hdf5matrix_tuple_index_and_array_conversion(h5_file):
+    require('HDF5Matrix')
     path, x, _ = h5_file
     matrix = HDF5Matrix(path, 'x_data', start=3, end=20)
     np.testing.assert_array_equal(matrix[2:9, 1], x[5:12, 1])
@@ -185,6 +192,7 @@ def test_hdf5matrix_tuple_index_and_array_conversion(h5_file):
 
 
 def test_hdf5matrix_shape_and_dtype_follow_the_normalizer(h5_file):
+    require('HDF5Matrix')
     path, x, _ = h5_file
     matrix = HDF5Matrix(path, 'x_data', start=2, end=12,
                         normalizer=lambda a: a[..., None].astype('float64'))
@@ -193,12 +201,14 @@ def test_hdf5matrix_shape_and_dtype_follow_the_normalizer(h5_file):
 
 
 def test_hdf5matrix_of_a_nested_dataset(h5_file):
+    require('HDF5Matrix')
     path, _, _ = h5_file
     matrix = HDF5Matrix(path, 'group/nested', start=1)
     np.testing.assert_array_equal(matrix[:], np.arange(3.0, 12.0).reshape(3, 3))
 
 
 def test_hdf5matrix_bad_input_gives_clear_errors(h5_file, tmp_path):
+    require('HDF5Matrix')
     path, _, _ = h5_file
     missing = str(tmp_path / 'nowhere.h5')
     with pytest.raises(OSError, match='nowhere.h5'):
@@ -245,6 +255,7 @@ def _hand_sgd(weights, batches, y, lr):
 
 
 def test_fit_shuffle_batch_on_hdf5_equals_the_same_arrays_in_memory(h5_file):
+    require('HDF5Matrix')
     path, x, y = h5_file
     log_disk, log_memory = [], []
     on_disk, in_memory = linear_model(log_disk), linear_model(log_memory)
@@ -286,6 +297,7 @@ class TrainingBegan(Callback):
 
 @pytest.mark.parametrize('source', ['HDF5Matrix', 'h5py'])
 def test_shuffle_true_on_hdf5_data_is_refused_with_the_advice(h5_file, source):
+    require('HDF5Matrix')
     path, _, _ = h5_file
     model = linear_model()
     before = model.get_weights()
@@ -298,6 +310,7 @@ def test_shuffle_true_on_hdf5_data_is_refused_with_the_advice(h5_file, source):
     assert int(K.get_value(model.optimizer.iterations)) == 0
 
 
+@refkeras_only('checks refkeras.engine.training_utils helpers')
 def test_check_shuffle_supported(h5_file):
     path, x, _ = h5_file
     matrix = HDF5Matrix(path, 'x_data')
@@ -309,6 +322,7 @@ def test_check_shuffle_supported(h5_file):
 
 
 def test_shuffle_true_on_hdf5_is_refused_before_training_begins(h5_file):
+    require('HDF5Matrix')
     path, _, _ = h5_file
     model = linear_model()
     began = TrainingBegan()
@@ -321,6 +335,7 @@ def test_shuffle_true_on_hdf5_is_refused_before_training_begins(h5_file):
 # --- targets and validation on disk -------------------------------------------------------
 
 
+@refkeras_only('checks refkeras.engine.training_utils helpers')
 def test_one_dimensional_h5py_targets_are_read_lazily_as_a_column(h5_file):
     path, x, y = h5_file
     with h5py.File(path, 'r') as f:
@@ -336,6 +351,7 @@ def test_one_dimensional_h5py_targets_are_read_lazily_as_a_column(h5_file):
         np.testing.assert_array_equal(a, b)
 
 
+@refkeras_only('checks refkeras.engine.training_utils helpers')
 def test_take_rows_is_a_lazy_view_matching_numpy(h5_file):
     path, x, _ = h5_file
     with h5py.File(path, 'r') as f:
@@ -349,6 +365,7 @@ def test_take_rows_is_a_lazy_view_matching_numpy(h5_file):
 
 
 def test_validation_split_on_hdf5matrix_matches_in_memory(h5_file):
+    require('HDF5Matrix')
     path, x, y = h5_file
     on_disk, in_memory = linear_model(), linear_model()
     in_memory.set_weights(on_disk.get_weights())
@@ -374,6 +391,7 @@ def test_validation_split_on_hdf5_reads_one_batch_at_a_time(h5_file):
 
 
 def test_the_file_is_opened_read_only(h5_file):
+    require('HDF5Matrix')
     path, _, _ = h5_file
     matrix = HDF5Matrix(path, 'x_data')
     assert matrix.data.file.mode == 'r'

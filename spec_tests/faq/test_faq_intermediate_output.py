@@ -1,7 +1,7 @@
 """FAQ: "How can I obtain the output of an intermediate layer?"
 
-The FAQ shows two ways, both checked here as written (with `refkeras` for
-`keras`):
+The FAQ shows two ways, both checked here as written (with the implementation
+that SPEC_KERAS names for `keras`):
 
 1. a new `Model(inputs=model.input, outputs=model.get_layer(layer_name).output)`
    and its `predict(data)`;
@@ -15,9 +15,10 @@ layers' weights.
 import numpy as np
 import pytest
 
-from refkeras import backend as K
-from refkeras.layers import Dense, Dropout, Input
-from refkeras.models import Model, Sequential
+from keras_under_test import backend as K, layers, models, require
+
+Dense, Dropout, Input = layers.Dense, layers.Dropout, layers.Input
+Model, Sequential = models.Model, models.Sequential
 
 RTOL, ATOL = 1e-5, 1e-6
 
@@ -110,6 +111,7 @@ def test_predict_runs_in_test_mode(data):
 # --- way 2: K.function ---------------------------------------------------------------
 
 def test_k_function_third_layer_as_in_the_faq(data):
+    require('k_function')
     model = build_sequential()
     get_3rd_layer_output = K.function([model.layers[0].input],
                                       [model.layers[3].output])
@@ -120,6 +122,7 @@ def test_k_function_third_layer_as_in_the_faq(data):
 
 
 def test_k_function_every_layer(data):
+    require('k_function')
     model = build_sequential()
     get_all = K.function([model.layers[0].input], [layer.output for layer in model.layers])
     outputs = get_all([data])
@@ -130,6 +133,7 @@ def test_k_function_every_layer(data):
 
 
 def test_k_function_learning_phase_as_in_the_faq(data):
+    require('k_function', 'learning_phase_input')
     model = build_sequential()
     get_3rd_layer_output = K.function([model.layers[0].input, K.learning_phase()],
                                       [model.layers[3].output])
@@ -144,6 +148,7 @@ def test_k_function_learning_phase_as_in_the_faq(data):
 
 
 def test_learning_phase_one_applies_the_dropout_pattern():
+    require('k_function', 'learning_phase_input')
     rate = 0.5
     model = build_sequential(rate)
     # A non-zero bias keeps the tanh units away from an exact 0 (a sample whose
@@ -179,6 +184,7 @@ def test_learning_phase_one_applies_the_dropout_pattern():
 
 
 def test_dropout_scaling_for_a_rate_other_than_one_half():
+    require('k_function', 'learning_phase_input')
     rate = 0.2
     model = Sequential()
     model.add(Dropout(rate, input_shape=(50,)))
@@ -193,6 +199,7 @@ def test_dropout_scaling_for_a_rate_other_than_one_half():
 
 
 def test_k_function_without_phase_input_is_test_mode(data):
+    require('k_function')
     model = build_sequential()
     fn = K.function([model.layers[0].input], [model.layers[2].output])
     np.testing.assert_allclose(fn([data])[0], numpy_forward(model, data)[2], rtol=RTOL, atol=ATOL)

@@ -7,14 +7,20 @@ outputs are concatenated, and the template model's weights are the ones trained.
 import numpy as np
 import pytest
 
-from refkeras import backend as K
-from refkeras.layers import Dense, Input
-from refkeras.models import Model, Sequential
-from refkeras.utils import multi_gpu_model
+from keras_under_test import backend as K, layers, models, refkeras_only, require, seed as seed_generators, utils
+
+Dense, Input = layers.Dense, layers.Input
+Model, Sequential = models.Model, models.Sequential
+multi_gpu_model = getattr(utils, 'multi_gpu_model', None)
+
+
+@pytest.fixture(autouse=True)
+def _multi_gpu_model_exists():
+    require('multi_gpu_model')
 
 
 def _template(seed):
-    np.random.seed(seed)
+    seed_generators(seed)
     model = Sequential([Dense(16, activation='relu', input_shape=(10,)),
                         Dense(4, activation='softmax')])
     return model
@@ -35,6 +41,7 @@ def test_parallel_model_computes_the_same_function():
     assert parallel_model.output_names == model.output_names
 
 
+@refkeras_only
 def test_each_replica_gets_a_consecutive_slice_of_the_batch():
     from refkeras.utils.multi_gpu_utils import get_slice
     batch = np.arange(35).reshape(35, 1)
@@ -73,6 +80,7 @@ def test_fewer_than_two_gpus_is_refused(gpus):
         multi_gpu_model(_template(0), gpus=gpus)
 
 
+@refkeras_only
 def test_device_names_normalize_to_keras_short_lower_case_form():
     from refkeras.utils.multi_gpu_utils import _normalize_device_name
     assert _normalize_device_name('/job:localhost/replica:0/task:0/device:GPU:3') == '/gpu:3'
@@ -81,6 +89,7 @@ def test_device_names_normalize_to_keras_short_lower_case_form():
     assert _normalize_device_name('gpu:1') == '/gpu:1'
 
 
+@refkeras_only
 def test_the_reference_backend_lists_only_the_host_cpu():
     from refkeras.utils.multi_gpu_utils import _get_available_devices, _normalize_device_name
     if K.backend() != 'numpy':
@@ -91,7 +100,7 @@ def test_the_reference_backend_lists_only_the_host_cpu():
 
 
 def test_a_saved_parallel_model_loads_and_computes_the_template_function(tmp_path):
-    from refkeras.models import load_model
+    load_model = models.load_model
     model = _template(3)
     x, y = _data(40)
     parallel_model = multi_gpu_model(model, gpus=3)

@@ -44,6 +44,10 @@ from refkeras.layers import Conv2D, Input
 from refkeras.models import Model, model_from_json
 from refkeras.utils import data_utils
 
+from keras_under_test import refkeras_only
+
+pytestmark = refkeras_only("checks refkeras.applications' layer counts, weight files and errors; not yet ported")
+
 
 @pytest.fixture(autouse=True)
 def isolated_keras_home(tmp_path, monkeypatch):

@@ -26,11 +26,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from refkeras import backend as K
-from refkeras.layers import (GRU, LSTM, Dense, Embedding, Input, Masking, SimpleRNN,
-                             TimeDistributed)
-from refkeras.layers.recurrent import check_stateful_batch, warn_if_shuffling_stateful
-from refkeras.models import Model, Sequential
+from keras_under_test import IS_REFKERAS, backend as K, layers, models, refkeras_only
+
+if IS_REFKERAS:  # for the refkeras-only tests of its helpers
+    from refkeras.layers.recurrent import check_stateful_batch, warn_if_shuffling_stateful
+
+GRU, LSTM, Dense, Embedding = layers.GRU, layers.LSTM, layers.Dense, layers.Embedding
+Input, Masking, SimpleRNN = layers.Input, layers.Masking, layers.SimpleRNN
+TimeDistributed = layers.TimeDistributed
+Model, Sequential = models.Model, models.Sequential
 
 TOL = 1e-5   # float32 models; the two sides sum the same terms in the same order
 
@@ -265,6 +269,7 @@ def test_stateful_layer_without_fixed_batch_size_is_refused():
         GRU(3, stateful=True)(inputs)
 
 
+@refkeras_only('calls refkeras.layers.recurrent helpers')
 def test_check_stateful_batch_refuses_other_batch_sizes():
     model = Sequential([SimpleRNN(2, batch_input_shape=(4, 3, 1), stateful=True)])
     arrays = [np.zeros((8, 3, 1))]
@@ -318,6 +323,7 @@ def test_model_refuses_other_batch_sizes_before_any_change(entry_point):
         np.testing.assert_array_equal(a, b)
 
 
+@refkeras_only('calls refkeras.layers.recurrent helpers')
 def test_shuffling_a_stateful_model_warns():
     model, _, _ = make_pair()
     with pytest.warns(UserWarning, match='shuffle=False'):
@@ -346,6 +352,7 @@ def test_fit_with_shuffle_warns_for_a_stateful_model():
         model.fit(x, y, batch_size=2, verbose=0)
 
 
+@refkeras_only('calls refkeras.layers.recurrent helpers')
 def test_data_of_exactly_the_fixed_batch_size_needs_no_batch_size_argument():
     # Keras 2.2.4 batches at most `batch_size` (default 32) samples, so 2
     # samples make one batch of 2: what a batch size fixed at 2 accepts.
