@@ -74,6 +74,17 @@ if IS_TF_KERAS:
     import tensorflow
     tensorflow.config.run_functions_eagerly(True)
 
+if KERAS_3:
+    # Keras 3 has no global switch for that: every model compiles with
+    # run_eagerly=True unless a test says otherwise.
+    _compile = models.Model.compile
+
+    def _compile_eagerly(self, *args, **kwargs):
+        kwargs.setdefault('run_eagerly', True)
+        return _compile(self, *args, **kwargs)
+
+    models.Model.compile = _compile_eagerly
+
 
 # --- features an implementation removed ------------------------------------------------
 
@@ -183,15 +194,23 @@ def metric_key(name, keras_2_2_4_key=None):
     return name
 
 
+def get_value(variable):
+    """A variable's value as a NumPy array (`K.get_value`; Keras 3 has
+    `keras.ops.convert_to_numpy` instead)."""
+    if KERAS_3:
+        return np.array(keras.ops.convert_to_numpy(variable))
+    return backend.get_value(variable)
+
+
 def iterations(model):
     """How many updates the model's optimizer has applied."""
-    return int(backend.get_value(model.optimizer.iterations))
+    return int(get_value(model.optimizer.iterations))
 
 
 def phase_of(training):
     """The learning phase (1 training, 0 testing) a layer's `call` runs in."""
     if training is None:
-        return backend.learning_phase()
+        return 0 if KERAS_3 else backend.learning_phase()
     return int(bool(training))
 
 
@@ -199,6 +218,8 @@ def is_concrete(tensor):
     """Whether a tensor a layer's `call` receives holds values: refkeras runs
     `call` on arrays only; tf.keras also runs it once on symbolic tensors while
     a functional model is built."""
+    if KERAS_3:
+        return not isinstance(tensor, keras.KerasTensor) and 'Tracer' not in type(tensor).__name__
     return IS_REFKERAS or hasattr(tensor, 'numpy')
 
 
@@ -206,6 +227,8 @@ def to_numpy(tensor):
     """The value of a concrete tensor a layer's `call` receives, as a NumPy array."""
     if IS_REFKERAS:
         return np.array(backend.value_of(tensor))
+    if KERAS_3:
+        return np.array(keras.ops.convert_to_numpy(tensor))
     return np.array(tensor.numpy())
 
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keras_under_test import (IS_REFKERAS, SGD, backend as K, callbacks, layers, models,
+from keras_under_test import (get_value, IS_REFKERAS, SGD, backend as K, callbacks, layers, models,
                               refkeras_only, require, utils)
 
 if IS_REFKERAS:  # for the refkeras-only tests of its helpers
@@ -307,7 +307,7 @@ def test_shuffle_true_on_hdf5_data_is_refused_with_the_advice(h5_file, source):
             model.fit(xs, f['y'], batch_size=8, epochs=1, shuffle=True, verbose=0)
     for a, b in zip(before, model.get_weights()):
         np.testing.assert_array_equal(a, b)
-    assert int(K.get_value(model.optimizer.iterations)) == 0
+    assert int(get_value(model.optimizer.iterations)) == 0
 
 
 @refkeras_only('checks refkeras.engine.training_utils helpers')

@@ -5,7 +5,7 @@ data; evaluation on validation data runs at the end of every epoch.
 """
 import numpy as np
 
-from keras_under_test import backend as K, callbacks, layers, models, require, SGD
+from keras_under_test import get_value, backend as K, callbacks, layers, models, require, SGD
 
 from recording import Recorder, indexed_data, seen_indices
 
@@ -44,7 +44,7 @@ def test_one_update_per_batch_and_a_smaller_last_batch():
     # 70 samples in batches of 32: 32, 32, 6 -- three updates per epoch.
     assert sizes.sizes == [32, 32, 6] * 3
     assert sizes.epoch_ends == [3, 6, 9]
-    assert int(K.get_value(model.optimizer.iterations)) == 9
+    assert int(get_value(model.optimizer.iterations)) == 9
     training_batches = seen_indices(log, 1)
     assert [len(b) for b in training_batches] == [32, 32, 6] * 3
 

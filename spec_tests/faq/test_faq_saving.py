@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 import yaml
 
-from keras_under_test import (IS_REFKERAS, backend as K, callbacks, constraints, initializers,
+from keras_under_test import (get_value, IS_REFKERAS, backend as K, callbacks, constraints, initializers,
                               layers, models, optimizer, optimizers, refkeras_only, regularizers,
                               require, seed as seed_generators, utils)
 
@@ -121,7 +121,7 @@ def test_file_has_keras_2_2_4_layout(tmp_path):
         weight_names = [n.decode() for n in group[dense.name].attrs['weight_names']]
         assert weight_names == [dense.name + '/kernel:0', dense.name + '/bias:0']
         np.testing.assert_array_equal(group[dense.name][weight_names[0]][()],
-                                      K.get_value(dense.kernel))
+                                      get_value(dense.kernel))
         assert len(group[model.layers[1].name].attrs['weight_names']) == 0
         opt_names = [n.decode() for n in f['optimizer_weights'].attrs['weight_names']]
         assert len(opt_names) == 1 + 4  # iterations, one momentum per weight

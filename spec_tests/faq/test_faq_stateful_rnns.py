@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keras_under_test import IS_REFKERAS, backend as K, layers, models, refkeras_only
+from keras_under_test import get_value, IS_REFKERAS, backend as K, layers, models, refkeras_only
 
 if IS_REFKERAS:  # for the refkeras-only tests of its helpers
     from refkeras.layers.recurrent import check_stateful_batch, warn_if_shuffling_stateful
@@ -46,7 +46,7 @@ def _model_checks_stateful_batches():
     try:
         model.predict(np.ones((3, 1, 1)), batch_size=2)
     except ValueError:
-        return not np.any(K.get_value(model.layers[0].states[0]))
+        return not np.any(get_value(model.layers[0].states[0]))
     return False
 
 
@@ -57,7 +57,7 @@ needs_model_hook = pytest.mark.xfail(
 
 
 def states_of(layer):
-    return [K.get_value(s).copy() for s in layer.states]
+    return [get_value(s).copy() for s in layer.states]
 
 
 def stateful_and_stateless(kind, batch, chunk, total, features, units, **kwargs):
