@@ -29,6 +29,7 @@ Under `NUMBA_ENABLE_CUDASIM=1` (set below when no GPU is present) the kernels
 run in Python threads, so shapes stay tiny; on a GPU the same tests run on the
 device (`pytest -m accel`, or `HYPOTHESIS_PROFILE=dev` for more examples).
 """
+import functools
 import inspect
 import math
 import os
@@ -39,6 +40,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import strategies
 from accel_harness import accel_mode_or_skip, fast_simulator_threads
 
 _MODE = accel_mode_or_skip()
@@ -174,9 +176,7 @@ def elementwise_grad_tol(name, attrs, c):
 # --- drawing ------------------------------------------------------------------
 
 def finite(low, high, dtype=np.float32):
-    width = 32 if np.dtype(dtype) == np.float32 else 64
-    return st.floats(low, high, width=width, allow_nan=False, allow_infinity=False,
-                     allow_subnormal=False)
+    return strategies.finite_floats(low, high, dtype)
 
 
 def draw_array(data, shape, dtype=np.float32, low=-4.0, high=4.0, elements=None):
@@ -195,9 +195,7 @@ def draw_upstream(data, shape, dtype):
     return draw_array(data, shape, dtype, -2.0, 2.0)
 
 
-def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
-                            max_side=max_side)
+shapes = functools.partial(strategies.shapes, max_side=4)
 
 
 @st.composite

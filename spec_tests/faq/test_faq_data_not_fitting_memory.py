@@ -19,7 +19,8 @@ import warnings
 import numpy as np
 import pytest
 
-from keras_under_test import backend as K, callbacks, layers, models, refkeras_only, seed as seed_generators, SGD, utils
+from keras_under_test import (SGD, backend as K, callbacks, layers, message, models, refkeras_only,
+                              seed as seed_generators, utils)
 
 from recording import Recorder, indexed_data, seen_indices
 
@@ -404,7 +405,7 @@ def test_a_generator_yielding_the_wrong_tuple_gets_a_clear_error(output, describ
 def test_a_finite_generator_that_runs_out_gets_a_clear_error():
     x, y = indexed_data(N)
     short = (batch for batch in [(x[:5], y[:5])] * 3)
-    with pytest.raises(ValueError, match='ran out of batches after 3 of the 4 steps'):
+    with pytest.raises(ValueError, match=message('ran out of batches after 3 of the 4 steps')):
         linear_model().fit_generator(short, steps_per_epoch=4, epochs=1, verbose=0)
 
 
@@ -424,18 +425,18 @@ def test_predict_generator_refuses_batches_whose_outputs_disagree():
     x_in = Input((None,))
     identity = Model(x_in, Lambda(lambda t: K.identity(t))(x_in))
     batches = iter([np.zeros((2, 3)), np.zeros((2, 4))])
-    with pytest.raises(ValueError, match='step 1 gave output 0 of shape'):
+    with pytest.raises(ValueError, match=message('step 1 gave output 0 of shape')):
         identity.predict_generator(batches, steps=2, workers=0)
 
 
 def test_bad_worker_arguments_are_refused():
     x, y = indexed_data(N)
     model = linear_model()
-    with pytest.raises(ValueError, match='workers'):
+    with pytest.raises(ValueError, match=message('workers')):
         model.fit_generator(ArraySequence(x, y, BATCH), workers=-1, verbose=0)
-    with pytest.raises(ValueError, match='max_queue_size'):
+    with pytest.raises(ValueError, match=message('max_queue_size')):
         model.fit_generator(ArraySequence(x, y, BATCH), max_queue_size=0, verbose=0)
-    with pytest.raises(TypeError, match='must be a generator .* or a refkeras.utils.Sequence'):
+    with pytest.raises(TypeError, match=message('must be a generator .* or a refkeras.utils.Sequence')):
         model.fit_generator([(x, y)], steps_per_epoch=1, verbose=0)
     with pytest.raises(ValueError, match='steps_per_epoch'):
         model.fit_generator(batches_forever(x, y, 4), steps_per_epoch=0, verbose=0)
@@ -467,6 +468,7 @@ class StopAfter(Callback):
 
 @pytest.mark.filterwarnings('ignore:Using a generator with')
 @pytest.mark.parametrize('workers,use_multiprocessing', WORKER_SETTINGS)
+@refkeras_only('counts the threads and processes by refkeras\'s worker names')
 def test_no_worker_outlives_fit_generator(workers, use_multiprocessing):
     x, y = indexed_data(N)
     model = linear_model()
@@ -483,6 +485,7 @@ def test_no_worker_outlives_fit_generator(workers, use_multiprocessing):
 
 
 @pytest.mark.parametrize('use_multiprocessing', [False, True])
+@refkeras_only('counts the threads and processes by refkeras\'s worker names')
 def test_enqueuers_stop_their_workers_and_can_restart(use_multiprocessing):
     x, y = indexed_data(N)
     enqueuer = GeneratorEnqueuer(batches_forever(x, y, BATCH),

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from keras_under_test import (get_value, IS_REFKERAS, SGD, backend as K, callbacks, layers, models,
+from keras_under_test import (get_value, IS_REFKERAS, SGD, callbacks, layers, models,
                               refkeras_only, require, utils)
 
 if IS_REFKERAS:  # for the refkeras-only tests of its helpers

@@ -5,7 +5,7 @@ data; evaluation on validation data runs at the end of every epoch.
 """
 import numpy as np
 
-from keras_under_test import get_value, backend as K, callbacks, layers, models, require, SGD
+from keras_under_test import get_value, callbacks, layers, models, require, SGD
 
 from recording import Recorder, indexed_data, seen_indices
 

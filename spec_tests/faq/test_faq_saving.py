@@ -27,7 +27,7 @@ import pytest
 import yaml
 
 from keras_under_test import (get_value, IS_REFKERAS, backend as K, callbacks, constraints, initializers,
-                              layers, models, optimizer, optimizers, refkeras_only, regularizers,
+                              layers, models, optimizer, refkeras_only, regularizers,
                               require, seed as seed_generators, utils)
 
 if IS_REFKERAS:  # for the refkeras-only tests of its internals

@@ -4,7 +4,6 @@ With `shuffle=True` (the default) the training samples are reshuffled at each
 epoch; `shuffle=False` keeps their order; `'batch'` shuffles batch-sized chunks.
 Validation data is never shuffled.
 """
-import numpy as np
 
 from keras_under_test import layers, models, seed, SGD
 

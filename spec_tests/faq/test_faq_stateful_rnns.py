@@ -26,7 +26,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from keras_under_test import get_value, IS_REFKERAS, backend as K, layers, models, refkeras_only
+from keras_under_test import get_value, IS_REFKERAS, layers, models, refkeras_only
 
 if IS_REFKERAS:  # for the refkeras-only tests of its helpers
     from refkeras.layers.recurrent import check_stateful_batch, warn_if_shuffling_stateful

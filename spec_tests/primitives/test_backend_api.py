@@ -11,6 +11,7 @@ Finite-difference checks use float64, step 1e-6 and `rtol = atol = 1e-6`, as
 in test_primitive_gradients.py (error budget explained there).
 Random statistics use six standard errors (false alarm probability ~2e-9).
 """
+import functools
 import math
 
 import numpy as np
@@ -19,6 +20,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import strategies
 from refkeras import backend as K
 from refkeras.backend.tensors import SymbolicTensor, Traced, Variable
 
@@ -40,13 +42,8 @@ def restore_backend_state():
     K.clear_session()
 
 
-def floats(shape, lo=-3.0, hi=3.0):
-    return hnp.arrays(np.float64, shape, elements=st.floats(lo, hi, allow_nan=False,
-                                                              allow_subnormal=False))
-
-
-def shapes(min_dims=1, max_dims=3, max_side=3):
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
+floats = strategies.float_arrays  # (shape, lo=-3.0, hi=3.0) in float64
+shapes = functools.partial(strategies.shapes, min_dims=1)
 
 
 def numeric_gradient(fn, x, g):

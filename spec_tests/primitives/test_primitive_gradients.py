@@ -50,6 +50,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 import refkeras.backend as K  # registers every primitive
+import strategies
 from ctc_oracle import ctc_loss_by_enumeration
 from refkeras.backend import prims_nn
 from refkeras.backend.registry import REGISTRY
@@ -105,12 +106,8 @@ def arrays(shape, elements, unique=False):
     return hnp.arrays(np.float64, shape, elements=elements, unique=unique)
 
 
-def smooth(lo=-3.0, hi=3.0):
-    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
-
-
-def shapes(min_dims=0, max_dims=3, max_side=3):
-    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=1, max_side=max_side)
+smooth = strategies.finite_floats  # (lo=-3.0, hi=3.0) in float64
+shapes = strategies.shapes
 
 
 @st.composite
