@@ -202,6 +202,32 @@ def get_value(variable):
     return backend.get_value(variable)
 
 
+def optimizer_weights(opt):
+    """An optimizer's state as arrays: `get_weights()` in Keras 2.2.4; tf.keras
+    2.11+ and Keras 3 optimizers list their state in `variables`."""
+    if hasattr(opt, 'get_weights'):
+        return opt.get_weights()
+    return [np.array(get_value(v)) for v in opt.variables]
+
+
+def numpy_dtype(dtype):
+    """The NumPy dtype of the `dtype` Keras passes to an initializer: a name in
+    Keras 2.2.4 ('float32'), a `tf.DType` in tf.keras 2."""
+    return np.dtype(getattr(dtype, 'as_numpy_dtype', dtype)) if dtype is not None else None
+
+
+def _saved_version():
+    if IS_REFKERAS:
+        return '2.2.4'  # refkeras writes files as Keras 2.2.4 does
+    if IS_TF_KERAS:
+        return importlib.import_module('keras').__version__  # tf.keras records its keras package
+    return VERSION
+
+
+# The `keras_version` a saved model (HDF5 attribute, JSON field) records.
+SAVED_KERAS_VERSION = _saved_version()
+
+
 def iterations(model):
     """How many updates the model's optimizer has applied."""
     return int(get_value(model.optimizer.iterations))
