@@ -75,6 +75,10 @@ if IS_TF_KERAS:
     tensorflow.config.run_functions_eagerly(True)
 
 if KERAS_3:
+    # Keras 3 has chosen its backend (JAX, torch, ...) from KERAS_BACKEND by
+    # now; refkeras, which the refkeras-only tests import, reads the same
+    # variable and knows none of those names.
+    os.environ.pop('KERAS_BACKEND', None)
     # Keras 3 has no global switch for that: every model compiles with
     # run_eagerly=True unless a test says otherwise.
     _compile = models.Model.compile
@@ -119,6 +123,7 @@ REMOVED = {
         'by_name_h5': 'Keras 3 load_weights(by_name=True) is for legacy .h5 only',
         'theano_kernels': 'Keras 3 reads no Theano-backend files',
         'batch_log_size': "Keras 3 puts no 'batch' and 'size' in the batch logs",
+        'batch_input_shape': 'Keras 3 removed the batch_input_shape argument (Input(batch_shape=...))',
     },
 }
 

@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import pytest
 
-from keras_under_test import (SGD, backend as K, callbacks, layers, message, models, refkeras_only,
+from keras_under_test import (SGD, backend as K, callbacks, layers, message, models, refkeras_only, require,
                               seed as seed_generators, utils)
 
 from recording import Recorder, indexed_data, seen_indices
@@ -27,7 +27,9 @@ from recording import Recorder, indexed_data, seen_indices
 Callback = callbacks.Callback
 Dense, Input, Lambda = layers.Dense, layers.Input, layers.Lambda
 Model = models.Model
-GeneratorEnqueuer, OrderedEnqueuer, Sequence = utils.GeneratorEnqueuer, utils.OrderedEnqueuer, utils.Sequence
+Sequence = utils.Sequence if hasattr(utils, "Sequence") else utils.PyDataset
+GeneratorEnqueuer = getattr(utils, "GeneratorEnqueuer", None)
+OrderedEnqueuer = getattr(utils, "OrderedEnqueuer", None)
 
 N, BATCH = 30, 7  # batches of 7, 7, 7, 7 and 2 samples
 WORKER_SETTINGS = [(0, False), (1, False), (2, False), (1, True), (2, True)]
@@ -121,6 +123,7 @@ def test_train_on_batch_loop_is_plain_sgd_and_test_on_batch_averages_to_evaluate
 
 @pytest.mark.parametrize('workers,use_multiprocessing', WORKER_SETTINGS)
 def test_fit_generator_on_a_sequence_equals_fit(workers, use_multiprocessing):
+    require('fit_generator')
     x, y = indexed_data(N)
     reference = linear_model()
     reference.fit(x, y, batch_size=BATCH, epochs=3, shuffle=False, verbose=0)
@@ -137,6 +140,7 @@ def test_fit_generator_on_a_sequence_equals_fit(workers, use_multiprocessing):
 @pytest.mark.parametrize('workers,use_multiprocessing', [(0, False), (1, False), (3, False),
                                                          (1, True)])
 def test_fit_generator_on_a_generator_equals_fit(workers, use_multiprocessing):
+    require('fit_generator')
     x, y = indexed_data(N)
     reference = linear_model()
     reference.fit(x, y, batch_size=BATCH, epochs=2, shuffle=False, verbose=0)
@@ -148,6 +152,7 @@ def test_fit_generator_on_a_generator_equals_fit(workers, use_multiprocessing):
 
 
 def test_workers_zero_runs_in_the_main_thread_and_workers_in_others():
+    require('fit_generator')
     x, y = indexed_data(N)
     sequence = ArraySequence(x, y, BATCH)
     linear_model().fit_generator(sequence, epochs=1, workers=0, verbose=0)
@@ -158,6 +163,7 @@ def test_workers_zero_runs_in_the_main_thread_and_workers_in_others():
 
 
 def test_history_and_progress_bar_count_steps(capsys):
+    require('fit_generator')
     x, y = indexed_data(N)
     model = linear_model()
     history = model.fit_generator(ArraySequence(x, y, BATCH), epochs=2, verbose=1)
@@ -174,6 +180,7 @@ def test_history_and_progress_bar_count_steps(capsys):
 @pytest.mark.parametrize('workers,use_multiprocessing', WORKER_SETTINGS)
 def test_sequence_shuffle_visits_every_batch_once_per_epoch_in_a_new_order(
         workers, use_multiprocessing):
+    require('fit_generator')
     x, y = indexed_data(N)
     log = []
     model = linear_model(log)
@@ -199,6 +206,7 @@ def test_sequence_shuffle_visits_every_batch_once_per_epoch_in_a_new_order(
 @pytest.mark.parametrize('workers,use_multiprocessing', WORKER_SETTINGS)
 def test_on_epoch_end_changes_reach_the_workers(workers, use_multiprocessing):
     """`on_epoch_end` runs in the main process; processes are re-forked to see its changes."""
+    require('enqueuers')
     x, y = indexed_data(N)
     sequence = ArraySequence(x, y, BATCH, mark_epochs=True)
     enqueuer = OrderedEnqueuer(sequence, use_multiprocessing=use_multiprocessing)
@@ -216,6 +224,7 @@ def test_on_epoch_end_changes_reach_the_workers(workers, use_multiprocessing):
 
 
 def test_sequence_default_steps_is_its_length_and_generators_need_steps():
+    require('fit_generator')
     x, y = indexed_data(N)
     model = linear_model()
     history = model.fit_generator(ArraySequence(x, y, 4), epochs=1, verbose=0)
@@ -233,6 +242,7 @@ def test_sequence_default_steps_is_its_length_and_generators_need_steps():
 
 @pytest.mark.parametrize('kind', ['tuple', 'sequence', 'generator'])
 def test_validation_after_each_epoch_is_the_loss_on_the_validation_data(kind):
+    require('fit_generator')
     x, y = indexed_data(N)
     x_val, y_val = indexed_data(11, seed=1)
     if kind == 'tuple':
@@ -251,6 +261,7 @@ def test_validation_after_each_epoch_is_the_loss_on_the_validation_data(kind):
 
 
 def test_validation_generator_needs_validation_steps():
+    require('fit_generator')
     x, y = indexed_data(N)
     model = linear_model()
     before = model.get_weights()
@@ -269,6 +280,7 @@ def assert_same_weights_list(a, b):
 
 
 def test_class_weight_matches_fit():
+    require('fit_generator')
     x, _ = indexed_data(N)
     labels = (np.arange(N) % 3 == 0).astype('float32').reshape(-1, 1)
     weights = {0: 1.0, 1: 4.0}
@@ -289,6 +301,7 @@ def test_class_weight_matches_fit():
 
 @pytest.mark.parametrize('workers,use_multiprocessing', WORKER_SETTINGS)
 def test_evaluate_generator_weights_batches_by_their_size(workers, use_multiprocessing):
+    require('fit_generator')
     x, y = indexed_data(N)
     model = Model(*_two_metric_model())
     model.compile(SGD(lr=0.01), 'mse', metrics=['mae'])
@@ -311,6 +324,7 @@ def _two_metric_model():
 
 @pytest.mark.parametrize('workers,use_multiprocessing', WORKER_SETTINGS)
 def test_predict_generator_concatenates_the_batches(workers, use_multiprocessing):
+    require('fit_generator')
     x, y = indexed_data(N)
     model = linear_model()
     from_tuples = model.predict_generator(ArraySequence(x, y, BATCH), workers=workers,
@@ -344,6 +358,7 @@ class FailingSequence(ArraySequence):
 @pytest.mark.filterwarnings('ignore:Using a generator with')
 @pytest.mark.parametrize('workers,use_multiprocessing', WORKER_SETTINGS)
 def test_an_exception_in_the_generator_surfaces_in_the_caller(workers, use_multiprocessing):
+    require('fit_generator')
     x, y = indexed_data(N)
     model = linear_model()
     with pytest.raises(DataError, match='corrupt record in batch 6'):
@@ -368,6 +383,7 @@ class Unpicklable(Exception):
 
 
 def test_an_unpicklable_exception_in_a_worker_process_still_surfaces():
+    require('fit_generator')
     def generator():
         yield np.zeros((2, 3)), np.zeros((2, 1))
         raise Unpicklable(threading.Lock())
@@ -403,6 +419,7 @@ def test_a_generator_yielding_the_wrong_tuple_gets_a_clear_error(output, describ
 
 
 def test_a_finite_generator_that_runs_out_gets_a_clear_error():
+    require('fit_generator')
     x, y = indexed_data(N)
     short = (batch for batch in [(x[:5], y[:5])] * 3)
     with pytest.raises(ValueError, match=message('ran out of batches after 3 of the 4 steps')):
@@ -416,12 +433,14 @@ class ShapeChangingSequence(ArraySequence):
 
 
 def test_a_sequence_whose_batches_change_shape_gets_a_clear_error():
+    require('fit_generator')
     x, y = indexed_data(N)
     with pytest.raises(ValueError, match=r'to have shape \(3,\) but got array with shape \(2,\)'):
         linear_model().fit_generator(ShapeChangingSequence(x, y, BATCH), epochs=1, verbose=0)
 
 
 def test_predict_generator_refuses_batches_whose_outputs_disagree():
+    require('fit_generator')
     x_in = Input((None,))
     identity = Model(x_in, Lambda(lambda t: K.identity(t))(x_in))
     batches = iter([np.zeros((2, 3)), np.zeros((2, 4))])
@@ -430,6 +449,7 @@ def test_predict_generator_refuses_batches_whose_outputs_disagree():
 
 
 def test_bad_worker_arguments_are_refused():
+    require('fit_generator')
     x, y = indexed_data(N)
     model = linear_model()
     with pytest.raises(ValueError, match=message('workers')):
@@ -443,6 +463,7 @@ def test_bad_worker_arguments_are_refused():
 
 
 def test_multiprocessing_with_a_generator_and_several_workers_warns_about_duplicates():
+    require('fit_generator')
     x, y = indexed_data(N)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
@@ -470,6 +491,7 @@ class StopAfter(Callback):
 @pytest.mark.parametrize('workers,use_multiprocessing', WORKER_SETTINGS)
 @refkeras_only('counts the threads and processes by refkeras\'s worker names')
 def test_no_worker_outlives_fit_generator(workers, use_multiprocessing):
+    require('fit_generator')
     x, y = indexed_data(N)
     model = linear_model()
     stop = StopAfter(2)
@@ -487,6 +509,7 @@ def test_no_worker_outlives_fit_generator(workers, use_multiprocessing):
 @pytest.mark.parametrize('use_multiprocessing', [False, True])
 @refkeras_only('counts the threads and processes by refkeras\'s worker names')
 def test_enqueuers_stop_their_workers_and_can_restart(use_multiprocessing):
+    require('enqueuers')
     x, y = indexed_data(N)
     enqueuer = GeneratorEnqueuer(batches_forever(x, y, BATCH),
                                  use_multiprocessing=use_multiprocessing)
@@ -504,6 +527,7 @@ def test_enqueuers_stop_their_workers_and_can_restart(use_multiprocessing):
 
 
 def test_a_finite_generator_ends_the_enqueuer_stream():
+    require('enqueuers')
     x, y = indexed_data(N)
     enqueuer = GeneratorEnqueuer(iter([(x[:2], y[:2])] * 3))
     enqueuer.start(workers=2, max_queue_size=5)
