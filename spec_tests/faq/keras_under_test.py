@@ -78,7 +78,7 @@ if KERAS_3:
     # Keras 3 has chosen its backend (JAX, torch, ...) from KERAS_BACKEND by
     # now; refkeras, which the refkeras-only tests import, reads the same
     # variable and knows none of those names.
-    os.environ.pop('KERAS_BACKEND', None)
+    KERAS_3_BACKEND = os.environ.pop('KERAS_BACKEND', None)
     # Keras 3 has no global switch for that: every model compiles with
     # run_eagerly=True unless a test says otherwise.
     _compile = models.Model.compile
@@ -270,6 +270,15 @@ def auto_names(prefix, count):
     if IS_REFKERAS or (NAME == 'keras' and not KERAS_3):
         return ['%s_%d' % (prefix, index + 1) for index in range(count)]
     return [prefix] + ['%s_%d' % (prefix, index) for index in range(1, count)]
+
+
+def child_environment():
+    """What a fresh Python process needs in its environment to judge the same
+    implementation (the switch, and Keras 3's backend)."""
+    env = {'SPEC_KERAS': NAME}
+    if KERAS_3 and globals().get('KERAS_3_BACKEND'):
+        env['KERAS_BACKEND'] = KERAS_3_BACKEND
+    return env
 
 
 def describe():

@@ -42,4 +42,6 @@ def indexed_data(n, features=3, seed=0):
 
 def seen_indices(log, phase):
     """Sample indices recorded in `phase`, per batch."""
+    if KERAS_3 and not log:
+        pytest.skip('the Recorder saw no batches: Keras 3 runs the steps traced')
     return [batch[:, 0].astype(int).tolist() for p, batch in log if p == phase]

@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from keras_under_test import NAME
+from keras_under_test import child_environment
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -35,7 +35,7 @@ print(json.dumps([w.tolist() for w in model.get_weights()]))
 
 
 def test_a_script_runs_unchanged_on_a_machine_without_a_gpu():
-    env = dict(os.environ, CUDA_VISIBLE_DEVICES='', SPEC_KERAS=NAME)
+    env = dict(os.environ, CUDA_VISIBLE_DEVICES='', **child_environment())
     env['PYTHONPATH'] = os.pathsep.join([HERE, REPO] + [p for p in [env.get('PYTHONPATH')] if p])
     result = subprocess.run([sys.executable, '-c', SCRIPT], cwd=REPO, env=env,
                             capture_output=True, text=True, timeout=300)
