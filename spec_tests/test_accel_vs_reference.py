@@ -1,4 +1,4 @@
-"""accel against the reference: every primitive, forward and gradient (DESIGN.md, invariant 6).
+"""accel against the reference: every primitive, forward and gradient (docs/design.md, invariant 6).
 
 For each primitive of `refkeras.backend.registry.REGISTRY`, hypothesis draws
 shapes (odd sizes that divide no tile, broadcasting pairs, axes) and values;

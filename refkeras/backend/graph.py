@@ -1,4 +1,4 @@
-"""Symbolic graphs, evaluated eagerly (DESIGN.md, invariant 4).
+"""Symbolic graphs, evaluated eagerly (docs/design.md, invariant 4).
 
 A `SymbolicTensor` knows the node that computes it. Two kinds of node exist:
 

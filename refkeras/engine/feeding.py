@@ -76,6 +76,20 @@ class HostItems(object):
             yield self._read(step)
 
 
+class SizedBatches(object):
+    """A pass of `batches(...)` yielding `(groups, size)` instead of `(ids,
+    groups)`, as a generator pass does (for the loop both share,
+    `epoch_loop`); it reads results back through the pass it wraps."""
+
+    def __init__(self, batches):
+        self._batches = batches
+        self.read_back = batches.read_back
+
+    def __iter__(self):
+        for ids, groups in self._batches:
+            yield groups, len(ids)
+
+
 class HostFeed(object):
     """The reference's feed: hands out `HostBatches` and `HostItems`; holds
     nothing, so closing it does nothing."""

@@ -39,7 +39,7 @@ from refkeras import metrics as metrics_module
 from refkeras import optimizers
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor
-from refkeras.engine import feeding
+from refkeras.engine import epoch_loop, feeding
 from refkeras.engine import layer_losses
 from refkeras.engine import run_context
 from refkeras.engine import training_utils as tu
@@ -685,44 +685,38 @@ class Model(Network):
                 if do_validation else None
         index_array = np.arange(num_samples)
         dtypes = self._input_dtypes()
+
+        def epoch_batches(epoch):
+            if steps_per_epoch is not None:
+                order, bounds = index_array, [(0, num_samples)] * steps_per_epoch
+            else:
+                order = self._epoch_order(index_array, batch_size, shuffle)
+                bounds = tu.make_batches(num_samples, batch_size)
+            batches = feed.batches([xs, ys, sws], [dtypes, None, None], order, bounds)
+            return feeding.SizedBatches(batches), len(bounds)
+
+        def validate(last_batch_size):
+            outs = self._test_loop(*val_ins, batch_size=batch_size or 32, verbose=0,
+                                   steps=validation_steps, feed=feed)
+            return {'val_' + label: value for label, value in zip(self.metrics_names, outs)}
+
         with feeding.open_feed() as feed:
-            for epoch in range(initial_epoch, epochs):
-                self._reset_metric_states()
-                callback_list.on_epoch_begin(epoch)
-                epoch_logs = {}
-                if steps_per_epoch is not None:
-                    bounds = [(0, num_samples)] * steps_per_epoch
-                    order = index_array
-                else:
-                    if shuffle == 'batch':
-                        order = tu.batch_shuffle(index_array, batch_size)
-                    elif shuffle:
-                        order = np.random.permutation(num_samples)
-                    else:
-                        order = index_array
-                    bounds = tu.make_batches(num_samples, batch_size)
-                batches = feed.batches([xs, ys, sws], [dtypes, None, None], order, bounds)
-                completed = False
-                for batch_index, (ids, (xb, yb, wb)) in enumerate(batches):
-                    batch_logs = {'batch': batch_index, 'size': len(ids)}
-                    callback_list.on_batch_begin(batch_index, batch_logs)
-                    outs = _floats(batches.read_back(self._train_step(xb, yb, wb)))
-                    batch_logs.update(zip(self.metrics_names, outs))
-                    callback_list.on_batch_end(batch_index, batch_logs)
-                    if self.stop_training:
-                        break
-                else:
-                    completed = True
-                if do_validation and (completed or steps_per_epoch is not None):
-                    val_outs = self._test_loop(*val_ins, batch_size=batch_size or 32, verbose=0,
-                                               steps=validation_steps, feed=feed)
-                    for label, value in zip(self.metrics_names, val_outs):
-                        epoch_logs['val_' + label] = value
-                callback_list.on_epoch_end(epoch, epoch_logs)
-                if self.stop_training:
-                    break
+            epoch_loop.run_epochs(self, callback_list, initial_epoch, epochs, epoch_batches,
+                                  validate if do_validation else None,
+                                  'always' if steps_per_epoch is not None else 'unless_stopped')
         callback_list.on_train_end()
         return self.history
+
+    @staticmethod
+    def _epoch_order(index_array, batch_size, shuffle):
+        """The sample order of one epoch (FAQ: "Is the data shuffled during
+        training?"): a new permutation when `shuffle` is True, whole batches
+        shuffled for 'batch' (HDF5 data), the given order otherwise."""
+        if shuffle == 'batch':
+            return tu.batch_shuffle(index_array, batch_size)
+        if shuffle:
+            return np.random.permutation(len(index_array))
+        return index_array
 
     def _test_loop(self, xs, ys, sws, batch_size=32, verbose=0, steps=None, feed=None):
         """Batch-size-weighted averages of the loss and metrics over all samples.

@@ -42,7 +42,7 @@ import warnings
 
 import numpy as np
 
-from refkeras.engine import feeding
+from refkeras.engine import epoch_loop, feeding
 from refkeras.engine import training_utils as tu
 from refkeras.utils.data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence
 from refkeras.utils.generic_utils import unpack_singleton
@@ -325,34 +325,24 @@ def fit_generator(model, generator, steps_per_epoch=None, epochs=1, verbose=1, c
             val_enqueuer, val_batches = _start(val_data, workers, use_multiprocessing,
                                                max_queue_size)
         model.stop_training = False
+
+        def epoch_batches(epoch):
+            read = _batch_reader(model, batches, class_weight, method, steps_per_epoch)
+            items = feed.items(read, steps_per_epoch, keep_going=lambda: not model.stop_training)
+            return items, steps_per_epoch
+
+        def validate(last_batch_size):
+            if val_kind == 'batches':
+                outs = _evaluate_batches(model, val_batches, validation_steps,
+                                         method + ' (validation)', feed)
+            else:
+                outs = model._test_loop(*val_data, batch_size=last_batch_size, verbose=0,
+                                        feed=feed)
+            return {'val_' + label: value for label, value in zip(labels, outs)}
+
         with feeding.open_feed() as feed:
-            for epoch in range(initial_epoch, epochs):
-                model._reset_metric_states()
-                callback_list.on_epoch_begin(epoch)
-                epoch_logs = {}
-                items = feed.items(_batch_reader(model, batches, class_weight, method,
-                                                 steps_per_epoch),
-                                   steps_per_epoch, keep_going=lambda: not model.stop_training)
-                for step, ((xs, ys, sws), size) in enumerate(items):
-                    batch_logs = {'batch': step, 'size': size}
-                    callback_list.on_batch_begin(step, batch_logs)
-                    outs = [float(v) for v in items.read_back(model._train_step(xs, ys, sws))]
-                    batch_logs.update(zip(labels, outs))
-                    callback_list.on_batch_end(step, batch_logs)
-                    if step == steps_per_epoch - 1 and do_validation:
-                        if val_kind == 'batches':
-                            val_outs = _evaluate_batches(model, val_batches, validation_steps,
-                                                         method + ' (validation)', feed)
-                        else:
-                            val_outs = model._test_loop(*val_data, batch_size=size, verbose=0,
-                                                        feed=feed)
-                        for label, value in zip(labels, val_outs):
-                            epoch_logs['val_' + label] = value
-                    if model.stop_training:
-                        break
-                callback_list.on_epoch_end(epoch, epoch_logs)
-                if model.stop_training:
-                    break
+            epoch_loop.run_epochs(model, callback_list, initial_epoch, epochs, epoch_batches,
+                                  validate if do_validation else None, 'after_last_batch')
     finally:
         try:
             if enqueuer is not None:

@@ -1,7 +1,7 @@
 """Checking and slicing the data given to `fit`, `evaluate` and `predict`.
 
 Everything here runs before training touches the model, so bad input raises
-before any weight changes (DESIGN.md, invariant 7).
+before any weight changes (docs/design.md, invariant 7).
 """
 import warnings
 
