@@ -11,7 +11,7 @@ import numpy as np
 from refkeras import backend as K
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor, any_symbolic
-from refkeras.engine import layer_losses
+from refkeras.engine import graph_mapping, layer_losses
 from refkeras.engine import run_context
 from refkeras.engine.base_layer import Layer, Node, _unique
 from refkeras.engine.input_layer import InputLayer
@@ -84,67 +84,15 @@ class Network(Layer):
                                  '(thus holding past layer metadata). Found: %r' % (cls, x))
 
     def _map_graph(self):
-        """Depths of nodes and layers, layer order, and the reachability check."""
-        nodes_depths, layers_depths, layer_indices = {}, {}, {}
-        in_decreasing_depth, finished, in_progress = [], set(), set()
-
-        def visit(layer, node_index):
-            node = layer._inbound_nodes[node_index]
-            if node in in_progress:
-                raise ValueError('The graph of layer "%s" has a cycle.' % layer.name)
-            if node in finished:
-                return
-            layer_indices.setdefault(layer, len(layer_indices))
-            in_progress.add(node)
-            for inbound_layer, index in zip(node.inbound_layers, node.node_indices):
-                visit(inbound_layer, index)
-            finished.add(node)
-            in_progress.remove(node)
-            in_decreasing_depth.append(node)
-
-        for x in self.outputs:
-            layer, node_index, _ = x._keras_history
-            visit(layer, node_index)
-
-        for node in reversed(in_decreasing_depth):
-            depth = nodes_depths.setdefault(node, 0)
-            depth = max(depth, layers_depths.get(node.outbound_layer, 0))
-            layers_depths[node.outbound_layer] = depth
-            nodes_depths[node] = depth
-            for inbound_layer, index in zip(node.inbound_layers, node.node_indices):
-                inbound_node = inbound_layer._inbound_nodes[index]
-                nodes_depths[inbound_node] = max(depth + 1, nodes_depths.get(inbound_node, 0))
-
-        self._nodes_by_depth = {}
-        for node, depth in nodes_depths.items():
-            self._nodes_by_depth.setdefault(depth, []).append(node)
-        layers_by_depth = {}
-        for layer, depth in layers_depths.items():
-            layers_by_depth.setdefault(depth, []).append(layer)
-        self._layers = []
-        for depth in sorted(layers_by_depth, reverse=True):
-            self._layers.extend(sorted(layers_by_depth[depth], key=layer_indices.get))
-        self._layers_by_depth = layers_by_depth
-        self._network_nodes = set(nodes_depths)
-
-        computable = {id(x) for x in self.inputs}
-        accessed = []
-        for depth in sorted(self._nodes_by_depth, reverse=True):
-            for node in self._nodes_by_depth[depth]:
-                for x in node.input_tensors:
-                    if id(x) not in computable:
-                        raise ValueError('Graph disconnected: cannot obtain value for tensor %r '
-                                         'at layer "%s". The following previous layers were '
-                                         'accessed without issue: %s'
-                                         % (x, node.outbound_layer.name, accessed))
-                computable.update(id(x) for x in node.output_tensors)
-                accessed.append(node.outbound_layer.name)
-
-        names = [layer.name for layer in self._layers]
-        for name in names:
-            if names.count(name) != 1:
-                raise ValueError('The name "%s" is used %d times in the model. All layer names '
-                                 'should be unique.' % (name, names.count(name)))
+        """Depths of nodes and layers, layer order, and the checks (see `graph_mapping`)."""
+        nodes, discovery = graph_mapping.nodes_reaching(self.outputs)
+        node_depths, layer_depths = graph_mapping.depths(nodes)
+        self._nodes_by_depth = graph_mapping.group_by_depth(node_depths)
+        self._layers_by_depth = graph_mapping.group_by_depth(layer_depths)
+        self._layers = graph_mapping.layer_order(self._layers_by_depth, discovery)
+        self._network_nodes = set(node_depths)
+        graph_mapping.check_connected(self.inputs, self._nodes_by_depth)
+        graph_mapping.check_unique_names(self._layers)
 
     # --- layers and weights ---------------------------------------------------
 
