@@ -167,9 +167,36 @@ class Model(Network):
                 optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights,
                 sample_weight_mode=sample_weight_mode, weighted_metrics=weighted_metrics)
             return
-        names = self.output_names
         if loss is None or (isinstance(loss, (list, dict)) and not loss):
             loss = {}  # as Keras 2.2.4: no output is trained (only added losses are)
+        plan = self._compile_plan(loss, metrics, loss_weights, sample_weight_mode,
+                                  weighted_metrics, target_tensors)
+        # Everything is valid: now change the model.
+        self.optimizer = optimizer
+        self.loss = loss
+        self.target_tensors = target_tensors
+        self.loss_weights = loss_weights
+        self.sample_weight_mode = sample_weight_mode
+        self.metrics = metrics or []
+        self.weighted_metrics = weighted_metrics
+        for attribute, value in plan.items():
+            setattr(self, attribute, value)
+        self._name_metrics()
+        self._collected_trainable_weights = list(self.trainable_weights)
+        self._train_updates = None
+        self._compiled = True
+
+    def _compile_plan(self, loss, metrics, loss_weights, sample_weight_mode, weighted_metrics,
+                      target_tensors):
+        """`compile`'s arguments checked and resolved per output, changing nothing.
+
+        # Returns
+            A dict of the model attributes `compile` then sets.
+
+        # Raises
+            ValueError / TypeError: as `compile`.
+        """
+        names = self.output_names
         loss_fns = [None if fn is None else losses_module.get(fn)
                     for fn in self._per_output(loss, 'loss', required=True)]
         if all(fn is None for fn in loss_fns) and not self._internal_loss_entries():
@@ -195,20 +222,15 @@ class Model(Network):
                     for ms, fn, out in zip(metric_lists, loss_fns, self.outputs)]
         resolved_w = [self._resolve_metrics(ms, fn, out.shape, 'weighted_')
                       for ms, fn, out in zip(weighted_lists, loss_fns, self.outputs)]
+        return {'loss_functions': loss_fns, '_fixed_targets': targets,
+                '_loss_weight_values': [float(w) for w in weights],
+                '_sample_weight_modes': modes,
+                '_output_metrics': [(a, b) for a, b in zip(resolved, resolved_w)]}
 
-        # Everything is valid: now change the model.
-        self.optimizer = optimizer
-        self.loss = loss
-        self.loss_functions = loss_fns
-        self.target_tensors = target_tensors
-        self._fixed_targets = targets
-        self.loss_weights = loss_weights
-        self._loss_weight_values = [float(w) for w in weights]
-        self.sample_weight_mode = sample_weight_mode
-        self._sample_weight_modes = modes
-        self._output_metrics = [(a, b) for a, b in zip(resolved, resolved_w)]
-        self.metrics = metrics or []
-        self.weighted_metrics = weighted_metrics
+    def _name_metrics(self):
+        """`metrics_names` (Keras 2.2.4's order and prefixes), and the stateful
+        metrics among them."""
+        names, loss_fns = self.output_names, self.loss_functions
         self.metrics_names = ['loss']
         multi = len(names) > 1
         if multi:
@@ -225,9 +247,6 @@ class Model(Network):
                 if getattr(fn, 'stateful', False) and hasattr(fn, 'reset_states'):
                     self.stateful_metric_functions.append(fn)
                     self.stateful_metric_names.append('%s_%s' % (name, label) if multi else label)
-        self._collected_trainable_weights = list(self.trainable_weights)
-        self._train_updates = None
-        self._compiled = True
 
     def _make_train_function(self):
         """Prepares the training step, as Keras 2.2.4 does on the first one after `compile`.
