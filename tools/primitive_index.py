@@ -122,8 +122,51 @@ def rows():
     return out
 
 
+#: Layers whose primitives the index lists: (label, a function making the layer, input shape).
+TRACED_LAYERS = [
+    ("Dense(4, activation='relu')", lambda layers: layers.Dense(4, activation='relu'), (2, 3)),
+    ("Dense(4, activation='softmax')", lambda layers: layers.Dense(4, activation='softmax'),
+     (2, 3)),
+    ("Conv2D(2, 3, activation='relu')", lambda layers: layers.Conv2D(2, 3, activation='relu'),
+     (1, 5, 5, 1)),
+    ('MaxPooling2D()', lambda layers: layers.MaxPooling2D(), (1, 4, 4, 1)),
+    ('LSTM(3)', lambda layers: layers.LSTM(3), (2, 4, 3)),
+    ('GRU(3)', lambda layers: layers.GRU(3), (2, 4, 3)),
+    ('Embedding(5, 2)', lambda layers: layers.Embedding(5, 2), None),
+    ('BatchNormalization()', lambda layers: layers.BatchNormalization(), (4, 3)),
+    ('Dropout(0.5)', lambda layers: layers.Dropout(0.5), (2, 3)),
+]
+
+
+def traced_primitives(make_layer, input_shape):
+    """The primitives a layer runs in a training-mode call, each once, in the
+    order the tape first records it."""
+    import numpy as np
+    from refkeras import backend, layers
+    layer = make_layer(layers)
+    if input_shape is None:   # an Embedding takes integer indices
+        inputs = backend.variable(np.array([[0, 3], [4, 1]]), dtype='int32')
+    else:
+        inputs = backend.variable(np.linspace(-1, 1, int(np.prod(input_shape)))
+                                  .reshape(input_shape))
+    with backend.GradientTape() as tape:
+        layer(inputs, training=True) if 'training' in _call_arguments(layer) else layer(inputs)
+    names = []
+    for record in tape.records:
+        if record.prim.name not in names:
+            names.append(record.prim.name)
+    return names
+
+
+def _call_arguments(layer):
+    return inspect.signature(layer.call).parameters
+
+
 def render():
     body = rows()
+    layer_lines = ['- `%s`: %s' % (label, ' → '.join('`%s`' % name for name in
+                                                       traced_primitives(make, shape)))
+                   for label, make, shape in TRACED_LAYERS]
     return '\n'.join([
         '# Primitive index',
         '',
@@ -134,6 +177,16 @@ def render():
         '',
         '%d primitives, %d of them differentiable.' % (
             len(body), sum(1 for row in body if 'not differentiable' not in row)),
+        '',
+        '## What a layer runs',
+        '',
+        'The primitives the tape records when a layer is called in training mode (found by',
+        'calling it; each shown once, in the order it is first used). A layer\'s gradient is',
+        "these primitives' gradient rules, applied in the reverse order of the calls.",
+        '',
+    ] + layer_lines + [
+        '',
+        '## The primitives',
         '',
         '| primitive | forward | gradient rule | reference test | accel twin | accel kernels '
         '| accel test |',
