@@ -33,6 +33,7 @@ from refkeras.backend.tensors import SymbolicTensor, Traced, Variable  # noqa: F
 from refkeras.backend import state as _state  # noqa: E402
 from refkeras.backend import tape as _tape  # noqa: E402
 from refkeras.backend import tensors as _tensors  # noqa: E402
+from refkeras.backend import graph, prims_nn as _nn
 
 
 def _install(name):
@@ -96,7 +97,6 @@ def clear_session():
 
     Layers created afterwards are numbered from 1 again (`dense_1`, ...).
     """
-    from refkeras.backend import graph, prims_nn as _nn
     _state.reset_uids()
     graph.reset_learning_phase()
     _nn.reset_seeded_generators()

@@ -13,9 +13,12 @@ from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor, any_symbolic
 from refkeras.engine import graph_mapping, layer_losses
 from refkeras.engine import run_context
+from refkeras.engine import saving
 from refkeras.engine.base_layer import Layer, Node, _unique
 from refkeras.engine.input_layer import InputLayer
+from refkeras.engine.saving import pickling
 from refkeras.utils.generic_utils import to_list, unpack_singleton
+from refkeras.utils.layer_utils import print_summary
 
 
 class Network(Layer):
@@ -372,7 +375,6 @@ class Network(Layer):
             raise ValueError('This model has not yet been built. Build the model first by calling '
                              'it on data (fit, predict) or give the first layer an `input_shape` '
                              'or `batch_input_shape`.')
-        from refkeras.utils.layer_utils import print_summary
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
     def count_params(self):
@@ -385,7 +387,6 @@ class Network(Layer):
         """Keras 2.2.4's functional config: `name`, `layers` (each with
         `inbound_nodes`), `input_layers`, `output_layers` (see
         `saving.network_get_config`)."""
-        from refkeras.engine import saving
         return saving.network_get_config(self)
 
     @classmethod
@@ -395,19 +396,16 @@ class Network(Layer):
         # Raises
             ValueError: for a malformed config or an unknown (custom) object.
         """
-        from refkeras.engine import saving
         return saving.network_from_config(cls, config, custom_objects=custom_objects)
 
     def save(self, filepath, overwrite=True, include_optimizer=True):
         """Saves architecture, weights, training configuration and optimizer state
         to one HDF5 file, atomically (see `saving.save_model`)."""
-        from refkeras.engine import saving
         saving.save_model(self, filepath, overwrite=overwrite,
                           include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
         """Saves the layers' weights to an HDF5 file, atomically (Keras 2.2.4's layout)."""
-        from refkeras.engine import saving
         saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, by_name=False, skip_mismatch=False, reshape=False):
@@ -426,24 +424,20 @@ class Network(Layer):
             CorruptModelFileError, WeightsMismatchError (both `ValueError`s,
             from `refkeras.engine.saving`): nothing is changed then.
         """
-        from refkeras.engine import saving
         saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch,
                             reshape=reshape)
 
     def __reduce__(self):
         """Pickles the model as its config, weights, training configuration and
         optimizer state (see `saving.pickling`), as Keras 2.2.4 does."""
-        from refkeras.engine.saving import pickling
         return pickling.unpickle_model, (pickling.pickle_state(self),)
 
     def to_json(self, **kwargs):
         """The architecture as JSON (`refkeras.models.model_from_json` reads it)."""
-        from refkeras.engine import saving
         return saving.model_to_json(self, **kwargs)
 
     def to_yaml(self, **kwargs):
         """The architecture as plain YAML (`refkeras.models.model_from_yaml` reads it)."""
-        from refkeras.engine import saving
         return saving.model_to_yaml(self, **kwargs)
 
 

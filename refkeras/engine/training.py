@@ -43,9 +43,13 @@ from refkeras.engine import epoch_loop, feeding
 from refkeras.engine import layer_losses
 from refkeras.engine import run_context
 from refkeras.engine import training_utils as tu
+from refkeras.engine import training_generator
 from refkeras.engine.network import Network
+from refkeras.layers.recurrent import warn_if_shuffling_stateful
+from refkeras.layers.recurrent import check_stateful_batch
 from refkeras.legacy import interfaces
 from refkeras.utils.generic_utils import to_list, unpack_singleton
+from refkeras.utils.progbar import Progbar
 
 
 def _floats(host_values):
@@ -577,7 +581,6 @@ class Model(Network):
         """Stateful RNNs need every batch to have their fixed batch size (FAQ:
         "How can I use stateful RNNs?"); refused before any state changes."""
         if self.stateful:
-            from refkeras.layers.recurrent import check_stateful_batch
             check_stateful_batch(self, xs, batch_size)
 
     # --- public training API -------------------------------------------------------
@@ -664,7 +667,6 @@ class Model(Network):
         elif validation_steps:
             raise ValueError('`validation_steps` needs `validation_data`.')
         if self.stateful:
-            from refkeras.layers.recurrent import warn_if_shuffling_stateful
             warn_if_shuffling_stateful(self, shuffle)
         self._check_trainable_weights_consistency()
         return self._fit_loop(xs, ys, sws, batch_size, epochs, verbose, callbacks, val_ins,
@@ -751,7 +753,6 @@ class Model(Network):
         totals = outs = None
         progbar = None
         if verbose == 1:
-            from refkeras.utils.progbar import Progbar
             progbar = Progbar(target=num_samples)
         batches = feed.batches([xs, ys, sws], [self._input_dtypes(), None, None],
                                np.arange(num_samples), tu.make_batches(num_samples, batch_size))
@@ -795,7 +796,6 @@ class Model(Network):
         chunks = []
         progbar = None
         if verbose == 1:
-            from refkeras.utils.progbar import Progbar
             progbar = Progbar(target=num_samples)
         with feeding.open_feed() as feed:
             batches = feed.batches([xs], [dtypes], np.arange(num_samples),
@@ -848,7 +848,6 @@ class Model(Network):
 
         See `training_generator.fit_generator`.
         """
-        from refkeras.engine import training_generator
         return training_generator.fit_generator(
             self, generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
             callbacks=callbacks, validation_data=validation_data,
@@ -860,7 +859,6 @@ class Model(Network):
     def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1,
                            use_multiprocessing=False, verbose=0):
         """Loss and metrics over batches from a generator or `Sequence`."""
-        from refkeras.engine import training_generator
         return training_generator.evaluate_generator(
             self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, verbose=verbose)
@@ -869,7 +867,6 @@ class Model(Network):
     def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1,
                           use_multiprocessing=False, verbose=0):
         """Predictions for the batches of a generator or `Sequence`."""
-        from refkeras.engine import training_generator
         return training_generator.predict_generator(
             self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, verbose=verbose)

@@ -8,6 +8,8 @@ import warnings
 import numpy as np
 
 from refkeras import backend as K
+from refkeras import losses
+from refkeras.utils.io_utils import HDF5Matrix, h5py
 
 
 def is_array_like(x):
@@ -142,7 +144,6 @@ def is_on_disk(x):
     """Whether `x` is read from a file on indexing (h5py dataset, HDF5Matrix, LazyRows)."""
     if isinstance(x, LazyRows):
         return True
-    from refkeras.utils.io_utils import HDF5Matrix, h5py
     return isinstance(x, HDF5Matrix) or (h5py is not None and isinstance(x, h5py.Dataset))
 
 
@@ -419,7 +420,6 @@ def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):
         ValueError: e.g. integer labels (shape (n, 1)) with categorical_crossentropy,
             with the fix spelled out.
     """
-    from refkeras import losses
     same_shape_losses = {losses.mean_squared_error, losses.binary_crossentropy,
                          losses.categorical_crossentropy}
     for y, loss, shape in zip(targets, loss_fns, output_shapes):

@@ -28,6 +28,7 @@ def network_get_config(network):
         takes the same inputs. (Keras 2.2.4 dropped it from `input_layers`:
         the rebuilt model took one input fewer.)
     """
+    # Imported here: at the top it would be a circular import.
     from refkeras.engine.network import Network
     network_nodes = network._network_nodes
     new_index = {}
