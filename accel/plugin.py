@@ -1,3 +1,6 @@
+import accel
+from accel import device
+from accel.backend import implementation
 """accel as a refkeras backend plugin: the 'numba' entry of the group
 `refkeras.backends` (see `refkeras.backend.plugins` for the protocol).
 
@@ -14,7 +17,6 @@ class AccelBackend(object):
     def unavailable_reason(self):
         """None when accel can run here (a GPU, or the simulator requested),
         otherwise what is missing."""
-        from accel import device
         try:
             device.require()
         except device.AccelUnavailableError as err:
@@ -23,23 +25,20 @@ class AccelBackend(object):
 
     def gpu_ready(self):
         """Whether a real CUDA GPU is usable (asked without importing Numba)."""
-        from accel import device
         return device.gpu_usable()
 
     def gpu_count(self):
         """How many GPUs the running accel can use (1 under the simulator)."""
-        import accel
         return accel.gpu_count()
 
     def implementation(self):
         """The implementation table and `DeviceArrays` (imports Numba)."""
-        from accel.backend import implementation
         return implementation()
 
     def batch_feed(self):
         """A `Prefetcher` (batch i+1 copied in while step i runs), or None
         when `accel.prefetch.ENABLED` is False."""
-        from accel import prefetch
+        from accel import prefetch  # imported here: at the top it would load Numba too early
         return prefetch.Prefetcher() if prefetch.ENABLED else None
 
 

@@ -133,6 +133,7 @@ import weakref
 import numpy as np
 
 from accel import arrays
+from accel.device import require
 from refkeras.engine import feeding, training_utils
 
 #: Whether the accel backend prefetches input batches (see the module doc).
@@ -152,9 +153,10 @@ class CudaCopies(object):
     compute_stream = 0
 
     def __init__(self):
-        from accel.device import require
         require()
+        # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
         from numba import cuda
+        # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
         from numba.core import config
         self._cuda = cuda
         self.simulator = bool(config.ENABLE_CUDASIM)
@@ -192,6 +194,7 @@ def _non_blocking_stream(cuda):
     same driver call with the other flag, and gives the stream the finaliser
     numba gives its own (destroyed once unreferenced).
     """
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     from numba.cuda.cudadrv import driver as drv
     flags = int(drv.binding.CUstream_flags.CU_STREAM_NON_BLOCKING.value)
     handle = drv.driver.cuStreamCreate(flags)

@@ -26,10 +26,10 @@ from accel.kernels import gemm
 from accel.kernels import window
 from accel.operands import device
 from accel.registry import accel_primitive
+from refkeras.backend import prims_conv
 
 
 def _ref():
-    from refkeras.backend import prims_conv
     return prims_conv
 
 

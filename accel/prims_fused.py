@@ -11,10 +11,11 @@ from accel.kernels.copy import cast as cast_array
 from accel.kernels.elementwise import map_arrays
 from accel.operands import device
 from accel.registry import accel_primitive
+from refkeras.backend import state
+from refkeras.backend import prims_fused
 
 
 def _reference():
-    from refkeras.backend import prims_fused
     return prims_fused
 
 
@@ -82,7 +83,6 @@ def _checked_crossentropy_operands(target, logits, axis):
 
 def _epsilon(epsilon):
     if epsilon is None:
-        from refkeras.backend import state
         return state.epsilon()
     return epsilon
 

@@ -1,4 +1,6 @@
 """accel's recurrent primitives (mirror of `refkeras/backend/prims_rnn.py`)."""
+import inspect
+
 import numpy as np
 
 from accel import arrays
@@ -7,6 +9,7 @@ from accel.kernels import lstm
 from accel.kernels.copy import cast
 from accel.operands import device, unbroadcast
 from accel.registry import accel_primitive
+from refkeras.backend.registry import REGISTRY
 
 
 def _checked(x_part, h_part, bias, c_prev, activation, recurrent_activation):
@@ -74,9 +77,7 @@ def _fused_grad(g, out, z, c_prev, activation='tanh', recurrent_activation='hard
 # is moving from one to the other); the kernel does both, and accel registers
 # the form the reference has, so that the signatures stay identical.
 def _reference_form():
-    import inspect
 
-    from refkeras.backend.registry import REGISTRY
     ref = REGISTRY.get('lstm_gates')
     if ref is None:
         return None
