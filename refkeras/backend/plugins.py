@@ -19,6 +19,9 @@ A plugin is an object with:
 - `batch_feed()`: None to be fed host arrays batch by batch, or a feed of
   its own for the training loops (see `refkeras.engine.feeding`).
 """
+import importlib
+import os
+import re
 from importlib import metadata
 
 ENTRY_POINT_GROUP = 'refkeras.backends'
@@ -27,8 +30,18 @@ ENTRY_POINT_GROUP = 'refkeras.backends'
 INSTALL_HINTS = {'numba': 'pip install "refkeras[accel]"'}
 
 
+#: The source checkout's `pyproject.toml`, read when refkeras runs from a
+#: checkout that was never installed (no entry points in any metadata).
+SOURCE_PYPROJECT = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), 'pyproject.toml')
+
+
 def find(name):
     """The plugin installed for backend `name`, or None.
+
+    Installed packages announce plugins in their metadata. A source checkout
+    run without installing (`PYTHONPATH=.`) has no metadata, so its own
+    `pyproject.toml` is read instead: the declaration stays in one place.
 
     # Arguments
         name: a backend name, e.g. 'numba'.
@@ -36,7 +49,25 @@ def find(name):
     for entry in metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry.name == name:
             return entry.load()
-    return None
+    target = declared_in_source_checkout().get(name)
+    if target is None:
+        return None
+    module, _, attribute = target.partition(':')
+    return getattr(importlib.import_module(module), attribute)
+
+
+def declared_in_source_checkout(path=SOURCE_PYPROJECT):
+    """The `name = "module:attribute"` lines of the checkout's entry-point table
+    for `refkeras.backends` (empty when there is no such file or table)."""
+    if not os.path.exists(path):
+        return {}
+    with open(path) as handle:
+        text = handle.read()
+    table = re.search(r'^\[project\.entry-points\."%s"\]\n(.*?)(?:^\[|\Z)'
+                      % re.escape(ENTRY_POINT_GROUP), text, re.M | re.S)
+    if table is None:
+        return {}
+    return dict(re.findall(r'^(\w+)\s*=\s*"([\w.]+:\w+)"', table.group(1), re.M))
 
 
 def missing_plugin_message(name, where):
