@@ -61,7 +61,7 @@ def job_train(args):
     if args.single:
         model = build(seed=0)
         model.compile(loss='categorical_crossentropy', optimizer=optimizer(args.optimizer))
-        model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=EPOCHS, shuffle=False,
+        model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=args.epochs, shuffle=False,
                   verbose=args.verbose)
         save_weights(model, os.path.join(args.out, 'weights.npz'))
         return
@@ -75,7 +75,7 @@ def job_train(args):
     callbacks = [hvd.callbacks.BroadcastGlobalVariablesCallback(0),
                  hvd.callbacks.MetricAverageCallback(),
                  ModelCheckpoint(os.path.join(args.out, 'checkpoint-rank%d.h5' % hvd.rank()))]
-    history = model.fit(x_mine, y_mine, batch_size=GLOBAL_BATCH // hvd.size(), epochs=EPOCHS,
+    history = model.fit(x_mine, y_mine, batch_size=GLOBAL_BATCH // hvd.size(), epochs=args.epochs,
                         shuffle=False, verbose=args.verbose, callbacks=callbacks)
     weights = model.get_weights()
     gathered = [hvd.allgather(w.reshape(1, -1)) for w in weights]
@@ -83,6 +83,7 @@ def job_train(args):
         'loss': history.history['loss'],
         'same_weights_on_all_ranks': all(bool((g == g[0]).all()) for g in gathered),
         'bytes_per_step': model.optimizer.bytes_reduced_per_step,
+        'staging': model.optimizer._staging.kind,
         'samples': len(x_mine)})
     if hvd.rank() == 0:
         save_weights(model, os.path.join(args.out, 'weights.npz'))
@@ -190,6 +191,7 @@ def main():
     parser.add_argument('out')
     parser.add_argument('--optimizer', default='sgd', choices=('sgd', 'adam'))
     parser.add_argument('--single', action='store_true')
+    parser.add_argument('--epochs', type=int, default=EPOCHS)
     parser.add_argument('--verbose', type=int, default=0)
     parser.add_argument('--timeout', type=float, default=60.0)
     parser.add_argument('--how', default='exit', choices=('exit', 'hang'))

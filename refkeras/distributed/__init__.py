@@ -36,6 +36,7 @@ details and the measurements):
 """
 import os
 import sys
+import time
 
 from refkeras.distributed import state
 from refkeras.distributed.comm import DistributedError, ModelMismatchError, RankTimeoutError
@@ -48,6 +49,7 @@ __all__ = ['init', 'shutdown', 'is_initialized', 'size', 'rank', 'local_rank', '
            'DEFAULT_TIMEOUT']
 
 DEFAULT_TIMEOUT = 300.0
+_OUTPUT_GRACE = 0.5   # seconds between a failed rank's last words and MPI_Abort
 
 _INSTALL_HINT = ("refkeras.distributed needs mpi4py and an MPI library: install them with "
                  "`pip install 'refkeras[distributed]'` (mpi4py and MPICH's wheel), or "
@@ -101,10 +103,15 @@ def _abort_on_uncaught_exceptions(world):
     previous = sys.excepthook
 
     def abort_job(kind, value, traceback):
-        previous(kind, value, traceback)
-        sys.stderr.write('refkeras.distributed: rank %d of %d failed; aborting the job.\n'
-                         % (world.rank, world.size))
+        # The one-line summary first: the launcher may drop what a rank writes
+        # just before MPI_Abort ends it.
+        sys.stderr.write('refkeras.distributed: rank %d of %d failed with %s: %s\n'
+                         % (world.rank, world.size, kind.__name__, value))
         sys.stderr.flush()
+        previous(kind, value, traceback)
+        sys.stderr.write('refkeras.distributed: aborting the job.\n')
+        sys.stderr.flush()
+        time.sleep(_OUTPUT_GRACE)   # lets the launcher forward the output
         world.abort(1)
     sys.excepthook = abort_job
 
