@@ -210,3 +210,21 @@ def test_accel_ranks_reduce_gradients_through_pinned_host_buffers(tmp_path):
     assert [r['staging'] for r in every] == ['pinned', 'pinned']
     assert all(r['same_weights_on_all_ranks'] for r in every)
     assert max_abs_diff(weights(tmp_path), weights(single_dir)) <= FLOAT32_ROUNDING
+
+
+def test_the_digits_example_trains_on_two_ranks_to_the_weights_of_one_process(tmp_path):
+    """`mpirun -np 2 python -m refkeras.examples.digits_distributed --distributed`."""
+    environment = dict(os.environ, PYTHONPATH=ROOT + os.pathsep + os.environ.get('PYTHONPATH', ''))
+    example = [sys.executable, '-m', 'refkeras.examples.digits_distributed', '--epochs', '3']
+
+    def run(command):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                              env=environment, cwd=str(tmp_path), stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+        return done.stdout
+    run(example + ['--save-weights', 'one.npz', '--verbose', '0'])
+    output = run([MPIRUN, '-np', '2'] + example + ['--distributed', '--save-weights', 'two.npz'])
+    assert output.count('Epoch 1/3') == 1 and output.count('final val_loss') == 1
+    with np.load(str(tmp_path / 'one.npz')) as one, np.load(str(tmp_path / 'two.npz')) as two:
+        # 3 epochs of 22 steps each on O(0.1) weights.
+        assert max(float(np.abs(one[k] - two[k]).max()) for k in one.files) <= FLOAT32_ROUNDING

@@ -32,9 +32,11 @@ def sum_in_rank_order(rows, weights=None):
         A float64 array of shape `rows.shape[1:]`.
     """
     total = np.zeros(rows.shape[1:], dtype=np.float64)
+    term = np.empty_like(total)
     for r in range(rows.shape[0]):
-        row = rows[r].astype(np.float64)
-        total += row if weights is None else float(weights[r]) * row
+        weight = 1.0 if weights is None else float(weights[r])
+        np.multiply(rows[r], weight, out=term, dtype=np.float64)   # exact: float32 * count
+        total += term
     return total
 
 

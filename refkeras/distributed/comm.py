@@ -31,11 +31,14 @@ class ModelMismatchError(DistributedError, ValueError):
     """The ranks' models (or arrays) do not have the same layout."""
 
 
-# Polling: start with short naps (the usual wait is a few microseconds to a few
-# milliseconds) and back off, so that a rank waiting for a slower one does not
-# take a CPU core away from it.
-_FIRST_NAP = 20e-6
-_LONGEST_NAP = 2e-3
+# Polling: short naps while the wait is as short as a training step's exchange
+# usually is (a nap longer than that adds straight to every step), longer ones
+# once a rank is clearly behind (starting up, validating), so that waiting
+# does not take a CPU core away from the rank being waited for.
+_FIRST_NAP = 10e-6
+_SHORT_NAP = 200e-6
+_LONG_WAIT = 0.05
+_LONG_NAP = 10e-3
 
 
 class World(object):
@@ -71,17 +74,19 @@ class World(object):
         # Raises
             RankTimeoutError: naming `what`, this rank and the timeout.
         """
-        deadline = time.monotonic() + self.timeout
+        start = time.monotonic()
+        deadline = start + self.timeout
         nap = _FIRST_NAP
         while not request.Test():
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise RankTimeoutError(
                     'refkeras.distributed: %s did not complete within %g s on rank %d of %d: '
                     'another rank has died, hangs, or did not reach the same call (set the '
                     'timeout with init(timeout=...) or REFKERAS_DISTRIBUTED_TIMEOUT).'
                     % (what, self.timeout, self.rank, self.size))
             time.sleep(nap)
-            nap = min(nap * 2, _LONGEST_NAP)
+            nap = min(nap * 2, _SHORT_NAP if now - start < _LONG_WAIT else _LONG_NAP)
 
     def abort(self, code=1):
         """Ends every rank of the job (`MPI_Abort`)."""

@@ -18,6 +18,8 @@ Then the wrapped optimizer's own update runs, on every rank with the same
 gradients, so ranks that started from the same weights and slots (see
 `callbacks.BroadcastGlobalVariablesCallback`) stay identical.
 """
+import time
+
 import numpy as np
 
 from refkeras import backend as K
@@ -74,6 +76,8 @@ def average_gradients(world, grads, params, optimizer):
     # Returns
         Backend arrays of the averaged gradients, one per parameter.
     """
+    if world.size == 1:
+        return grads   # the average of one gradient is itself, bit for bit
     key = [id(p) for p in params]
     if getattr(optimizer, '_checked_params', None) != key:
         _check_same_parameters(world, params, optimizer)
@@ -82,10 +86,13 @@ def average_gradients(world, grads, params, optimizer):
     samples = run_context.step_samples()
     dtype = np.result_type(*[K.dtype(g) for g in grads]) if grads else np.float32
     flat = optimizer._staging.pack(1 if samples is None else samples, grads, dtype)
+    start = time.perf_counter()
     rows = world.allgather_equal(flat, 'DistributedOptimizer(%s): gradient allreduce'
                                  % optimizer.__class__.__name__)
     weights = rows[:, 0].astype(np.float64)
-    averaged = sum_in_rank_order(rows, weights) / weights.sum()
+    averaged = sum_in_rank_order(rows, weights)
+    averaged /= weights.sum()
+    optimizer.reduction_seconds += time.perf_counter() - start
     optimizer.bytes_reduced_per_step = flat.nbytes
     return optimizer._staging.unpack(averaged.astype(dtype), grads)
 
@@ -123,5 +130,6 @@ def DistributedOptimizer(optimizer, name=None, device_dense='', device_sparse=''
                 '__doc__': 'Distributed %s (see refkeras.distributed.optimizer).'
                            % base.__class__.__name__})
     wrapped = cls.from_config(base.get_config())
-    wrapped.bytes_reduced_per_step = 0
+    wrapped.bytes_reduced_per_step = 0   # size of one step's gradient buffer
+    wrapped.reduction_seconds = 0.0      # time spent exchanging and summing (benchmarks)
     return wrapped
