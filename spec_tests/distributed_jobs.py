@@ -157,8 +157,11 @@ def job_mismatch(args):
         model.fit(x_mine, y_mine, batch_size=GLOBAL_BATCH // hvd.size(), epochs=1, verbose=0,
                   callbacks=[hvd.callbacks.BroadcastGlobalVariablesCallback(0)])
     except hvd.ModelMismatchError as error:
-        print('rank %d: ModelMismatchError: %s' % (hvd.rank(), error))
-        sys.stdout.flush()
+        with open(os.path.join(args.out, 'rank%d.txt' % hvd.rank()), 'w') as handle:
+            handle.write('ModelMismatchError: %s' % error)
+        # Every rank raised at the same call, so every rank reaches this barrier;
+        # the launcher ends the job at the first rank that exits with an error.
+        hvd.barrier()
         sys.exit(3)
 
 
