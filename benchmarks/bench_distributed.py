@@ -11,10 +11,12 @@ samples per step), so the work per epoch is the same and
 
     scaling efficiency at N ranks = T(1) / (N * T(N))
 
-Each rank gets `cores // N` BLAS threads so that ranks do not fight over
-cores. Prints one JSON line per rank count (seconds per epoch, the seconds
-spent in the gradient exchange, bytes per step), then one with the
-efficiencies. docs/distributed.md uses these figures in its cost model.
+Each rank computes with one BLAS thread, so N ranks use N cores against
+one core for one rank. The rank counts alternate, round after round (a
+loaded machine slows both sides alike), and the efficiency reported is the
+median over rounds of each round's ratio. Prints one JSON line per run
+(seconds per epoch, seconds spent in the gradient exchange, bytes per step),
+then a summary. docs/distributed.md uses these figures in its cost model.
 """
 import argparse
 import json
@@ -74,9 +76,7 @@ def launch(ranks, samples, rounds):
     mpirun = os.path.join(os.path.dirname(sys.executable), 'mpirun')
     if not os.path.exists(mpirun):
         mpirun = 'mpirun'
-    threads = str(max(1, (os.cpu_count() or 1) // ranks))
-    env = dict(os.environ, OMP_NUM_THREADS=threads, OPENBLAS_NUM_THREADS=threads,
-               MKL_NUM_THREADS=threads)
+    env = dict(os.environ, OMP_NUM_THREADS='1', OPENBLAS_NUM_THREADS='1', MKL_NUM_THREADS='1')
     command = [mpirun, '-np', str(ranks), sys.executable, os.path.abspath(__file__), '--worker',
                '--samples', str(samples), '--rounds', str(rounds)]
     out = subprocess.run(command, check=True, capture_output=True, text=True, env=env)
@@ -94,14 +94,23 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.worker:
         return worker(args.samples, args.rounds)
-    results = {n: launch(n, args.samples, args.rounds) for n in args.ranks}
-    base = results.get(1)
-    if base:
-        print(json.dumps({'scaling_efficiency': {
-            str(n): round(base['seconds_per_epoch'] / (n * r['seconds_per_epoch']), 3)
-            for n, r in results.items()},
-            'cores': os.cpu_count()}), flush=True)
-
+    runs = {n: [] for n in args.ranks}
+    for _ in range(args.rounds):
+        for n in args.ranks:
+            runs[n].append(launch(n, args.samples, 1))
+    summary = {'workload': 'mlp', 'samples': args.samples, 'cores': os.cpu_count(),
+               'rounds': args.rounds, 'seconds_per_epoch': {}, 'exchange_seconds_per_epoch': {},
+               'bytes_per_step': {}, 'scaling_efficiency': {}}
+    for n, results in runs.items():
+        summary['seconds_per_epoch'][n] = statistics.median(r['seconds_per_epoch'] for r in results)
+        summary['exchange_seconds_per_epoch'][n] = statistics.median(
+            r['exchange_seconds_per_epoch'] for r in results)
+        summary['bytes_per_step'][n] = results[0]['bytes_per_step']
+        if 1 in runs:
+            summary['scaling_efficiency'][n] = round(statistics.median(
+                one['seconds_per_epoch'] / (n * r['seconds_per_epoch'])
+                for one, r in zip(runs[1], results)), 3)
+    print(json.dumps(summary), flush=True)
 
 if __name__ == '__main__':
     main()

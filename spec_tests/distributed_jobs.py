@@ -109,15 +109,25 @@ def job_slots(args):
 def job_collectives(args):
     """allreduce, broadcast and allgather on small integer-valued arrays."""
     import refkeras.distributed as hvd
+    from refkeras.distributed import collectives, state
     hvd.init(timeout=args.timeout)
     r = hvd.rank()
     mine = np.arange(4, dtype='float32') + 100 * r
+    # The chunked reduction against the whole buffers added in rank order by one process.
+    world = state.world()
+    noisy = np.random.RandomState(r).standard_normal(1001).astype('float32') * 10 ** (r % 4)
+    weights = [7.0 + q for q in range(hvd.size())]
+    chunked = collectives.reduce_in_rank_order(world, noisy, weights, sum(weights))
+    whole = (collectives.sum_in_rank_order(world.allgather_equal(noisy, 'rows'), weights)
+             / sum(weights)).astype('float32')
     write_json(os.path.join(args.out, 'rank%d.json' % r), {
         'rank': r, 'size': hvd.size(), 'local_rank': hvd.local_rank(),
         'sum': hvd.allreduce(mine, average=False).tolist(),
         'mean': hvd.allreduce(mine).tolist(),
         'broadcast': hvd.broadcast(mine, root_rank=hvd.size() - 1).tolist(),
-        'allgather': hvd.allgather(np.full((r + 1, 2), r, dtype='int64')).tolist()})
+        'allgather': hvd.allgather(np.full((r + 1, 2), r, dtype='int64')).tolist(),
+        'chunked_equals_whole': chunked.tobytes() == whole.tobytes(),
+        'int_mean': hvd.allreduce(np.array([r, 1])).tolist()})
 
 
 def job_warmup(args):

@@ -101,9 +101,9 @@ def test_ranks_on_slices_of_the_global_batch_train_to_one_process_weights(
     assert all(r['same_weights_on_all_ranks'] for r in every)
     # 100 samples in global batches of 12: rank shards of near-equal size.
     assert sum(r['samples'] for r in every) == 100
-    # One gradient buffer per step: the sample count and every weight's gradient.
+    # One buffer per step holds every weight's gradient (float32).
     parameters = sum(w.size for w in single)
-    assert every[0]['bytes_per_step'] == 4 * (1 + parameters)
+    assert every[0]['bytes_per_step'] == 4 * parameters
     assert every[0]['staging'] == 'host'
 
 
@@ -154,6 +154,9 @@ def test_allreduce_broadcast_and_allgather_on_arrays(tmp_path, ranks):
         assert report['mean'] == [s / ranks for s in expected_sum]
         assert report['broadcast'] == [i + 100 * (ranks - 1) for i in range(4)]
         assert report['allgather'] == expected_gather
+        # Chunking the reduction over the ranks changes no bit of the rank-order sum.
+        assert report['chunked_equals_whole']
+        assert report['int_mean'] == [(ranks - 1) / 2, 1.0]
 
 
 def test_learning_rate_warmup_ramps_from_lr_over_size_to_lr(tmp_path):

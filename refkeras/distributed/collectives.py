@@ -1,20 +1,27 @@
-"""`allreduce`, `broadcast` and `allgather` on arrays, in a fixed order.
+"""`allreduce`, `broadcast` and `allgather` on arrays; sums in a fixed order.
 
-The sum of an allreduce is computed the same way on every rank and in every
-run: each rank receives every rank's array (an allgather), then adds them up
-in float64 in rank order, 0, 1, ..., N-1, and rounds once to the arrays'
-dtype. MPI's own `MPI_Allreduce` may add in an order that depends on the
-algorithm the library picks for the message size and the number of ranks; this
-one cannot, so a training run repeated on the same ranks is bit-identical, and
-all ranks hold the very same result (their weights never drift apart).
+An allreduce here adds the ranks' values element by element in rank order,
+0, 1, ..., N-1, in float64, and rounds once to the arrays' dtype. MPI's own
+`MPI_Allreduce` may add in an order that depends on the algorithm the library
+picks for the message size and the number of ranks; this one cannot, so a
+training run repeated on the same ranks is bit-identical, and every rank
+holds the very same result (their weights never drift apart).
 
-The price is bandwidth: an allgather receives `(N - 1)` arrays per rank where
-a ring allreduce moves about two; `docs/distributed.md` works out what that
-costs from 8 to 64 machines.
+It runs in two collectives (`reduce_in_rank_order`), the bandwidth-optimal
+pattern of a reduce-scatter followed by an allgather:
+1. the flat buffer is cut into N near-equal chunks; an all-to-all sends chunk
+   j of every rank to rank j;
+2. rank j adds up the N copies of its chunk in rank order and divides;
+3. an allgather gives every rank every reduced chunk.
+Each element goes through exactly the additions it would go through if one
+process added the N whole buffers in rank order (`sum_in_rank_order`), so
+the result does not depend on how the buffer is chunked. Each rank sends and
+receives about `2 (N - 1) / N` times the buffer, as a ring allreduce does;
+docs/distributed.md works out what that costs from 8 to 64 machines.
 
-Each function first exchanges the arrays' shapes and dtypes, so that ranks
-passing different arrays all raise `ModelMismatchError` (naming `name`)
-instead of corrupting memory or hanging.
+Each public function first exchanges the arrays' shapes and dtypes, so that
+ranks passing different arrays all raise `ModelMismatchError` (naming
+`name`) instead of corrupting memory or hanging.
 """
 import numpy as np
 
@@ -38,6 +45,41 @@ def sum_in_rank_order(rows, weights=None):
         np.multiply(rows[r], weight, out=term, dtype=np.float64)   # exact: float32 * count
         total += term
     return total
+
+
+def chunk_bounds(length, parts):
+    """`parts + 1` offsets cutting `length` elements into near-equal consecutive chunks."""
+    sizes = [length // parts + (1 if j < length % parts else 0) for j in range(parts)]
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def reduce_in_rank_order(world, flat, weights=None, divisor=1.0, what='allreduce'):
+    """`sum_r weights[r] * flat_r / divisor` over the ranks, on every rank (see the module).
+
+    # Arguments
+        world: the job's `comm.World`.
+        flat: this rank's 1-D array (the same length and dtype on every rank).
+        weights: one number per rank (the same list on every rank), or None for 1 each.
+        divisor: the sum is divided by it before rounding to `flat.dtype`.
+        what: names the operation in a timeout's message.
+
+    # Returns
+        A new 1-D array of `flat.dtype`, equal on every rank.
+    """
+    flat = np.ascontiguousarray(flat).reshape(-1)
+    size, rank = world.size, world.rank
+    bounds = chunk_bounds(flat.size, size)
+    counts = np.diff(bounds)
+    mine = int(counts[rank])
+    received = np.empty(size * mine, dtype=flat.dtype)
+    world.alltoallv(flat, counts, bounds[:-1], received, np.full(size, mine),
+                    np.arange(size) * mine, what + ' (reduce-scatter)')
+    chunk = sum_in_rank_order(received.reshape(size, mine), weights)
+    chunk /= divisor
+    out = np.empty(flat.size, dtype=flat.dtype)
+    world.allgatherv(chunk.astype(flat.dtype), out, counts, bounds[:-1],
+                     what + ' (allgather)')
+    return out
 
 
 def _host(value):
@@ -64,13 +106,10 @@ def allreduce(world, value, average=True, name='allreduce'):
     """The sum (or mean) over ranks of `value`, identical on every rank."""
     array = _host(value)
     _check_same_layout(world, array, name)
-    rows = world.allgather_equal(array, name)
-    total = sum_in_rank_order(rows)
-    if average:
-        total /= world.size
-    if np.issubdtype(array.dtype, np.integer) and average:
-        return total  # the mean of integers is not an integer (float64, as Horovod gives)
-    return total.astype(array.dtype)
+    if average and not np.issubdtype(array.dtype, np.floating):
+        array = array.astype(np.float64)   # the mean of integers is not an integer
+    divisor = float(world.size) if average else 1.0
+    return reduce_in_rank_order(world, array, divisor=divisor, what=name).reshape(array.shape)
 
 
 def broadcast(world, value, root_rank, name='broadcast'):

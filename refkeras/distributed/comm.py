@@ -116,6 +116,19 @@ class World(object):
         self.wait(self.comm.Iallgatherv(payload, [out, (lengths, offsets), 'B']), what)
         return [out[start:start + length] for start, length in zip(offsets, lengths)]
 
+    def allgatherv(self, send, out, counts, offsets, what):
+        """Fills `out` (1-D) with every rank's `send`: rank r's at `offsets[r]`, `counts[r]` long."""
+        self.bytes_sent += send.nbytes
+        self.wait(self.comm.Iallgatherv(send, [out, (counts, offsets)]), what)
+        return out
+
+    def alltoallv(self, send, send_counts, send_offsets, recv, recv_counts, recv_offsets, what):
+        """Sends part r of `send` to rank r and receives every rank's part for this one."""
+        self.bytes_sent += send.nbytes
+        self.wait(self.comm.Ialltoallv([send, (send_counts, send_offsets)],
+                                       [recv, (recv_counts, recv_offsets)]), what)
+        return recv
+
     def broadcast_into(self, array, root, what):
         """Overwrites `array` (contiguous) with root's array, in place."""
         if self.rank == root:

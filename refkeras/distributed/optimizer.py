@@ -9,9 +9,10 @@ number of samples each rank's step took:
 Since every loss refkeras trains is a mean over the batch's samples, this
 is the gradient of the whole global batch (regularisation penalties, the
 same on every rank, come through unchanged). With equal slices it is
-Horovod's plain average. The weighted sum is added in rank order, in float64
-(`collectives.sum_in_rank_order`), and is therefore the same on every rank
-and in every run. Clipping (`clipnorm`, `clipvalue`) is applied to the
+Horovod's plain average. The sample counts are exchanged first (a small
+allgather); the weighted sum is then added element by element in rank order,
+in float64 (`collectives.reduce_in_rank_order`), and is therefore the same on
+every rank and in every run. Clipping (`clipnorm`, `clipvalue`) is applied to the
 averaged gradients, as one process clips the gradient of the whole batch.
 
 Then the wrapped optimizer's own update runs, on every rank with the same
@@ -24,7 +25,7 @@ import numpy as np
 
 from refkeras import backend as K
 from refkeras.distributed import state
-from refkeras.distributed.collectives import sum_in_rank_order
+from refkeras.distributed.collectives import reduce_in_rank_order
 from refkeras.distributed.comm import ModelMismatchError
 from refkeras.distributed.staging import staging_for_backend
 from refkeras.engine import run_context
@@ -85,16 +86,15 @@ def average_gradients(world, grads, params, optimizer):
         optimizer._staging = staging_for_backend()
     samples = run_context.step_samples()
     dtype = np.result_type(*[K.dtype(g) for g in grads]) if grads else np.float32
-    flat = optimizer._staging.pack(1 if samples is None else samples, grads, dtype)
+    flat = optimizer._staging.pack(grads, dtype)
+    what = 'DistributedOptimizer(%s): gradient allreduce' % optimizer.__class__.__name__
     start = time.perf_counter()
-    rows = world.allgather_equal(flat, 'DistributedOptimizer(%s): gradient allreduce'
-                                 % optimizer.__class__.__name__)
-    weights = rows[:, 0].astype(np.float64)
-    averaged = sum_in_rank_order(rows, weights)
-    averaged /= weights.sum()
+    weights = world.allgather_equal(np.array([1 if samples is None else samples], np.float64),
+                                    what + ' (sample counts)')[:, 0]
+    averaged = reduce_in_rank_order(world, flat, weights, weights.sum(), what)
     optimizer.reduction_seconds += time.perf_counter() - start
-    optimizer.bytes_reduced_per_step = flat.nbytes
-    return optimizer._staging.unpack(averaged.astype(dtype), grads)
+    optimizer.bytes_reduced_per_step = averaged.nbytes
+    return optimizer._staging.unpack(averaged, grads)
 
 
 def DistributedOptimizer(optimizer, name=None, device_dense='', device_sparse='',

@@ -1,10 +1,9 @@
 """Moving gradients between the backend's memory and MPI's buffers.
 
-MPI reads and writes one flat buffer per step: slot 0 holds the number of
-samples this rank's step took (the weight of its gradient), then every
-gradient follows, flattened, in the order of the model's trainable weights.
-Putting all gradients in one buffer makes one collective per step instead of
-one per weight (Horovod calls this tensor fusion).
+MPI reads and writes one flat buffer per step: every gradient, flattened, in
+the order of the model's trainable weights. Putting all gradients in one
+buffer makes one reduction per step instead of one per weight (Horovod calls
+this tensor fusion).
 
 `HostStaging` serves the reference backend, whose gradients are NumPy arrays:
 they are copied into the buffer, and the reduced values copied out as new
@@ -37,12 +36,11 @@ class HostStaging(object):
     def _allocate(count, dtype):
         return np.empty(count, dtype=dtype)
 
-    def pack(self, samples, grads, dtype):
-        """The step's buffer: `[samples, grad_0.ravel(), grad_1.ravel(), ...]` as `dtype`."""
+    def pack(self, grads, dtype):
+        """The step's buffer: `[grad_0.ravel(), grad_1.ravel(), ...]` as `dtype`."""
         sizes = [int(np.prod(K.int_shape(g) or (), dtype=np.int64)) for g in grads]
-        flat = self.buffer(1 + sum(sizes), dtype)
-        flat[0] = samples
-        start = 1
+        flat = self.buffer(sum(sizes), dtype)
+        start = 0
         for g, size in zip(grads, sizes):
             self._copy_out(g, flat[start:start + size])
             start += size
@@ -53,9 +51,9 @@ class HostStaging(object):
         target[:] = K.backend_arrays().to_host(K.value_of(grad)).reshape(-1)
 
     def unpack(self, flat, grads):
-        """Backend arrays shaped like `grads`, read from `flat` (without its slot 0)."""
+        """Backend arrays shaped like `grads`, read from `flat`."""
         out = []
-        start = 1
+        start = 0
         for g in grads:
             shape = tuple(K.int_shape(g) or ())
             size = int(np.prod(shape, dtype=np.int64))
