@@ -31,14 +31,14 @@ class ModelMismatchError(DistributedError, ValueError):
     """The ranks' models (or arrays) do not have the same layout."""
 
 
-# Polling: short naps while the wait is as short as a training step's exchange
-# usually is (a nap longer than that adds straight to every step), longer ones
-# once a rank is clearly behind (starting up, validating), so that waiting
-# does not take a CPU core away from the rank being waited for.
-_FIRST_NAP = 10e-6
-_SHORT_NAP = 200e-6
-_LONG_WAIT = 0.05
-_LONG_NAP = 10e-3
+# Polling: MPI moves a large message forward only while some call of this rank
+# tests it, so a collective is first polled without pause (the usual wait, a
+# step's exchange, is a few milliseconds, and every nap would add to it); past
+# `_SPIN` seconds the rank is clearly waiting for a slower one (starting up,
+# validating) and naps, so as not to take a CPU core away from it.
+_SPIN = 0.02
+_FIRST_NAP = 50e-6
+_LONGEST_NAP = 10e-3
 
 
 class World(object):
@@ -79,6 +79,8 @@ class World(object):
         nap = _FIRST_NAP
         while not request.Test():
             now = time.monotonic()
+            if now - start < _SPIN:
+                continue
             if now > deadline:
                 raise RankTimeoutError(
                     'refkeras.distributed: %s did not complete within %g s on rank %d of %d: '
@@ -86,7 +88,7 @@ class World(object):
                     'timeout with init(timeout=...) or REFKERAS_DISTRIBUTED_TIMEOUT).'
                     % (what, self.timeout, self.rank, self.size))
             time.sleep(nap)
-            nap = min(nap * 2, _SHORT_NAP if now - start < _LONG_WAIT else _LONG_NAP)
+            nap = min(nap * 2, _LONGEST_NAP)
 
     def abort(self, code=1):
         """Ends every rank of the job (`MPI_Abort`)."""
