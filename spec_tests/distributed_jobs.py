@@ -75,8 +75,10 @@ def job_train(args):
     callbacks = [hvd.callbacks.BroadcastGlobalVariablesCallback(0),
                  hvd.callbacks.MetricAverageCallback(),
                  ModelCheckpoint(os.path.join(args.out, 'checkpoint-rank%d.h5' % hvd.rank()))]
+    if args.shuffle:
+        np.random.seed(100 + hvd.rank())   # each rank shuffles its shard its own way
     history = model.fit(x_mine, y_mine, batch_size=GLOBAL_BATCH // hvd.size(), epochs=args.epochs,
-                        shuffle=False, verbose=args.verbose, callbacks=callbacks)
+                        shuffle=args.shuffle, verbose=args.verbose, callbacks=callbacks)
     weights = model.get_weights()
     gathered = [hvd.allgather(w.reshape(1, -1)) for w in weights]
     write_json(os.path.join(args.out, 'rank%d.json' % hvd.rank()), {
@@ -205,6 +207,7 @@ def main():
     parser.add_argument('--optimizer', default='sgd', choices=('sgd', 'adam'))
     parser.add_argument('--single', action='store_true')
     parser.add_argument('--epochs', type=int, default=EPOCHS)
+    parser.add_argument('--shuffle', action='store_true')
     parser.add_argument('--verbose', type=int, default=0)
     parser.add_argument('--timeout', type=float, default=60.0)
     parser.add_argument('--how', default='exit', choices=('exit', 'hang'))

@@ -125,6 +125,14 @@ def test_only_rank_zero_prints_the_progress_bar_and_writes_checkpoints(tmp_path)
     assert written == ['checkpoint-rank0.h5']
 
 
+def test_ranks_shuffling_their_own_shards_keep_identical_weights(single_process, tmp_path):
+    ok_job(2, 'train', tmp_path, '--shuffle')
+    every = reports(tmp_path, 2)
+    assert all(r['same_weights_on_all_ranks'] for r in every)
+    # Other global batches than one process's unshuffled ones: trained, but not equal.
+    assert max_abs_diff(weights(tmp_path), single_process['sgd']) > 1e-4
+
+
 def test_metric_average_gives_every_rank_the_same_epoch_logs(tmp_path):
     ok_job(3, 'train', tmp_path)
     losses = [r['loss'] for r in reports(tmp_path, 3)]
