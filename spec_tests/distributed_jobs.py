@@ -196,8 +196,35 @@ def job_dead_rank(args):
               callbacks=[hvd.callbacks.BroadcastGlobalVariablesCallback(0)])
 
 
+def job_resume(args):
+    """Resumes from a saved model: `--single` with the plain load_model, else hvd.load_model."""
+    import refkeras.distributed as hvd
+    from refkeras.models import load_model
+    x, y = data()
+    saved = os.path.join(args.out, '..', 'saved.h5')
+    if args.single:
+        model = build(seed=0)
+        model.compile(loss='categorical_crossentropy', optimizer=optimizer('adam'))
+        model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0)
+        model.save(saved)
+        model = load_model(saved)
+        model.fit(x, y, batch_size=GLOBAL_BATCH, epochs=1, shuffle=False, verbose=0)
+        save_weights(model, os.path.join(args.out, 'weights.npz'))
+        return
+    hvd.init(timeout=args.timeout)
+    model = hvd.load_model(saved)
+    x_mine, y_mine = hvd.shard([x, y], GLOBAL_BATCH)
+    model.fit(x_mine, y_mine, batch_size=GLOBAL_BATCH // hvd.size(), epochs=1, shuffle=False,
+              verbose=0, callbacks=[hvd.callbacks.BroadcastGlobalVariablesCallback(0)])
+    write_json(os.path.join(args.out, 'rank%d.json' % hvd.rank()), {
+        'optimizer': type(model.optimizer).__name__,
+        'distributed': model.optimizer.bytes_reduced_per_step > 0})
+    if hvd.rank() == 0:
+        save_weights(model, os.path.join(args.out, 'weights.npz'))
+
+
 JOBS = {'train': job_train, 'slots': job_slots, 'collectives': job_collectives,
-        'warmup': job_warmup, 'mismatch': job_mismatch, 'dead_rank': job_dead_rank}
+        'warmup': job_warmup, 'resume': job_resume, 'mismatch': job_mismatch, 'dead_rank': job_dead_rank}
 
 
 def main():

@@ -133,6 +133,19 @@ def test_ranks_shuffling_their_own_shards_keep_identical_weights(single_process,
     assert max_abs_diff(weights(tmp_path), single_process['sgd']) > 1e-4
 
 
+def test_hvd_load_model_resumes_training_with_the_saved_optimizer_state(tmp_path):
+    single, distributed = tmp_path / 'single', tmp_path / 'distributed'
+    single.mkdir()
+    distributed.mkdir()
+    # One process trains an epoch, saves (with Adam's state), loads and trains another.
+    ok_job(None, 'resume', single, '--single')
+    # Three ranks load the same file with hvd.load_model and train the second epoch.
+    ok_job(3, 'resume', distributed)
+    assert [r['optimizer'] for r in reports(distributed, 3)] == ['Adam'] * 3
+    assert all(r['distributed'] for r in reports(distributed, 3))
+    assert max_abs_diff(weights(distributed), weights(single)) <= FLOAT32_ROUNDING
+
+
 def test_metric_average_gives_every_rank_the_same_epoch_logs(tmp_path):
     ok_job(3, 'train', tmp_path)
     losses = [r['loss'] for r in reports(tmp_path, 3)]

@@ -44,7 +44,7 @@ from refkeras.distributed.data import shard, shard_indices, split_validation
 
 __all__ = ['init', 'shutdown', 'is_initialized', 'size', 'rank', 'local_rank', 'local_size',
            'DistributedOptimizer', 'allreduce', 'broadcast', 'allgather', 'barrier',
-           'broadcast_global_variables', 'callbacks', 'shard', 'shard_indices',
+           'broadcast_global_variables', 'load_model', 'callbacks', 'shard', 'shard_indices',
            'split_validation', 'DistributedError', 'ModelMismatchError', 'RankTimeoutError',
            'DEFAULT_TIMEOUT']
 
@@ -233,6 +233,34 @@ def DistributedOptimizer(optimizer, name=None, device_dense='', device_sparse=''
     from refkeras.distributed import optimizer as optimizer_module
     return optimizer_module.DistributedOptimizer(optimizer, name, device_dense, device_sparse,
                                                  compression, sparse_as_dense)
+
+
+def load_model(filepath, custom_objects=None, compression=None):
+    """Loads a model saved by `model.save`, with its optimizer made distributed.
+
+    As Horovod's `load_model`: the optimizer keeps the state stored in the
+    file (slots, step counter) and averages its gradients over the ranks from
+    the next step on. Add `BroadcastGlobalVariablesCallback(0)` to `fit` (or
+    call `broadcast_global_variables(0, model)`) if the ranks might have read
+    different files.
+
+    # Arguments
+        filepath: the HDF5 file.
+        custom_objects: as for `refkeras.models.load_model`.
+        compression: None (see `DistributedOptimizer`).
+
+    # Returns
+        The compiled model.
+    """
+    from refkeras.distributed import optimizer as optimizer_module
+    from refkeras.models import load_model as plain_load_model
+    if compression is not None:
+        raise ValueError('load_model: only compression=None is supported (received %r).'
+                         % (compression,))
+    model = plain_load_model(filepath, custom_objects=custom_objects)
+    if getattr(model, 'optimizer', None) is not None:
+        optimizer_module.make_distributed_in_place(model.optimizer)
+    return model
 
 
 def __getattr__(name):

@@ -125,11 +125,38 @@ def DistributedOptimizer(optimizer, name=None, device_dense='', device_sparse=''
                          'compressing gradients would break the equality with one process.'
                          % (compression,))
     base = optimizers.get(optimizer)
-    cls = type(base.__class__.__name__, (_GradientAveraging, base.__class__),
-               {'__module__': base.__class__.__module__,
-                '__doc__': 'Distributed %s (see refkeras.distributed.optimizer).'
-                           % base.__class__.__name__})
-    wrapped = cls.from_config(base.get_config())
-    wrapped.bytes_reduced_per_step = 0   # size of one step's gradient buffer
-    wrapped.reduction_seconds = 0.0      # time spent exchanging and summing (benchmarks)
-    return wrapped
+    return _with_counters(_distributed_class(base.__class__).from_config(base.get_config()))
+
+
+def _distributed_class(optimizer_class):
+    """A subclass of `optimizer_class`, of the same name, whose gradients are averaged."""
+    if issubclass(optimizer_class, _GradientAveraging):
+        return optimizer_class
+    return type(optimizer_class.__name__, (_GradientAveraging, optimizer_class),
+                {'__module__': optimizer_class.__module__,
+                 '__doc__': 'Distributed %s (see refkeras.distributed.optimizer).'
+                            % optimizer_class.__name__})
+
+
+def _with_counters(optimizer):
+    optimizer.bytes_reduced_per_step = 0   # size of one step's gradient buffer
+    optimizer.reduction_seconds = 0.0      # time spent exchanging and summing (benchmarks)
+    return optimizer
+
+
+def make_distributed_in_place(optimizer):
+    """Turns an optimizer that already has state (a loaded model's) into a distributed one.
+
+    Its variables (slots, step counter, hyperparameters) are kept as they
+    are; only its class changes, to `DistributedOptimizer`'s subclass.
+
+    # Arguments
+        optimizer: a refkeras optimizer instance.
+
+    # Returns
+        The same object.
+    """
+    if state.world() is None:
+        raise RuntimeError('DistributedOptimizer: call refkeras.distributed.init() first.')
+    optimizer.__class__ = _distributed_class(optimizer.__class__)
+    return _with_counters(optimizer)
