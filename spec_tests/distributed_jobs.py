@@ -178,7 +178,7 @@ def job_mismatch(args):
 
 
 def job_dead_rank(args):
-    """Rank 1 dies (`--how exit`) or hangs (`--how hang`) before training; the others train."""
+    """Rank 1 exits, raises or hangs (`--how`) before training; the others train."""
     import refkeras.distributed as hvd
     hvd.init(timeout=args.timeout)
     x, y = data()
@@ -190,6 +190,8 @@ def job_dead_rank(args):
         sys.stdout.flush()
         if args.how == 'exit':
             os._exit(7)
+        if args.how == 'raise':
+            raise RuntimeError('rank 1 cannot go on')
         time.sleep(3600)
     x_mine, y_mine = hvd.shard([x, y], GLOBAL_BATCH)
     model.fit(x_mine, y_mine, batch_size=GLOBAL_BATCH // hvd.size(), epochs=1, verbose=0,
@@ -237,7 +239,7 @@ def main():
     parser.add_argument('--shuffle', action='store_true')
     parser.add_argument('--verbose', type=int, default=0)
     parser.add_argument('--timeout', type=float, default=60.0)
-    parser.add_argument('--how', default='exit', choices=('exit', 'hang'))
+    parser.add_argument('--how', default='exit', choices=('exit', 'hang', 'raise'))
     args = parser.parse_args()
     JOBS[args.job](args)
 

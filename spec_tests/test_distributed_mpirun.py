@@ -252,3 +252,11 @@ def test_the_digits_example_trains_on_two_ranks_to_the_weights_of_one_process(tm
     with np.load(str(tmp_path / 'one.npz')) as one, np.load(str(tmp_path / 'two.npz')) as two:
         # 3 epochs of 22 steps each on O(0.1) weights.
         assert max(float(np.abs(one[k] - two[k]).max()) for k in one.files) <= FLOAT32_ROUNDING
+
+
+def test_an_exception_on_one_rank_aborts_the_whole_job_at_once(tmp_path):
+    rc, output, seconds = run_job(2, 'dead_rank', tmp_path, '--how', 'raise', '--timeout', '300',
+                                  timeout=120)
+    assert rc != 0
+    assert 'rank 1 of 2 failed with RuntimeError: rank 1 cannot go on' in output
+    assert seconds < 60   # MPI_Abort, not rank 0's 300 s timeout
