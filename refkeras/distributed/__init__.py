@@ -67,6 +67,12 @@ def _import_mpi():
     return MPI
 
 
+# The functions below import their modules when called: refkeras.callbacks
+# imports this package (for `state`) while it is itself being imported, and
+# those modules import refkeras.callbacks, the optimizers and the engine.
+# mpi4py and accel are optional and imported only where they are needed.
+
+
 def init(comm=None, timeout=None, abort_on_error=True):
     """Starts (or joins) the MPI job; call it once, first thing, on every rank.
 

@@ -25,6 +25,7 @@ ranks passing different arrays all raise `ModelMismatchError` (naming
 """
 import numpy as np
 
+from refkeras import backend as K
 from refkeras.distributed.comm import ModelMismatchError
 
 
@@ -84,7 +85,6 @@ def reduce_in_rank_order(world, flat, weights=None, divisor=1.0, what='allreduce
 
 def _host(value):
     """A NumPy copy of an array of any backend (copied from the device for accel)."""
-    from refkeras import backend as K
     return np.array(K.backend_arrays().to_host(K.value_of(value)))
 
 

@@ -77,7 +77,7 @@ def shard(data, global_batch_size, rank=None, size=None):
         The same structure, with this rank's rows.
     """
     if rank is None or size is None:
-        from refkeras import distributed
+        from refkeras import distributed  # inside: the package imports this module
         rank = distributed.rank() if rank is None else rank
         size = distributed.size() if size is None else size
     if isinstance(data, dict):

@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from refkeras import backend as K
+from refkeras import optimizers
 from refkeras.distributed import state
 from refkeras.distributed.collectives import reduce_in_rank_order
 from refkeras.distributed.comm import ModelMismatchError
@@ -117,7 +118,6 @@ def DistributedOptimizer(optimizer, name=None, device_dense='', device_sparse=''
         RuntimeError: if `refkeras.distributed.init()` has not been called.
         ValueError: for a compression other than None.
     """
-    from refkeras import optimizers
     if state.world() is None:
         raise RuntimeError('DistributedOptimizer: call refkeras.distributed.init() first.')
     if compression not in (None, 'none') and getattr(compression, '__name__', '') != 'NoneCompressor':

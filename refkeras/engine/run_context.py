@@ -17,6 +17,7 @@ listed) keeps its state in that step.
 """
 import contextlib
 
+from refkeras.backend import graph
 from refkeras.backend.tensors import SymbolicTensor
 
 _STACK = []
@@ -49,7 +50,6 @@ def is_collecting():
 
 def in_run():
     """Whether a step collects losses or some graph is being evaluated."""
-    from refkeras.backend import graph
     return bool(_STACK) or graph.running()
 
 
