@@ -34,6 +34,7 @@ import numpy as np
 
 from refkeras import backend as K
 from refkeras import callbacks as cbks
+from refkeras.distributed import state as distributed_state
 from refkeras import losses as losses_module
 from refkeras import metrics as metrics_module
 from refkeras import optimizers
@@ -476,6 +477,7 @@ class Model(Network):
         self._make_train_function()
         params = self._collected_trainable_weights
         xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
+        run_context.note_step_samples(int(xs[0].shape[0]) if xs else None)
         with K.GradientTape(params), run_context.collecting() as run, \
                 run_context.applying_updates(self._train_updates):
             entries = self._internal_loss_entries()
@@ -669,6 +671,7 @@ class Model(Network):
         if self.stateful:
             warn_if_shuffling_stateful(self, shuffle)
         self._check_trainable_weights_consistency()
+        verbose = distributed_state.verbose_here(verbose)  # one progress bar per job: rank 0's
         return self._fit_loop(xs, ys, sws, batch_size, epochs, verbose, callbacks, val_ins,
                               shuffle, initial_epoch, steps_per_epoch, validation_steps)
 

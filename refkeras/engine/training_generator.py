@@ -42,6 +42,7 @@ import warnings
 
 import numpy as np
 
+from refkeras.distributed import state as distributed_state
 from refkeras.engine import epoch_loop, feeding
 from refkeras.engine import training_utils as tu
 from refkeras.utils.data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence
@@ -305,6 +306,7 @@ def fit_generator(model, generator, steps_per_epoch=None, epochs=1, verbose=1, c
     if val_kind == 'batches':
         _check_source(val_data, method, 'validation_data')
     model._check_trainable_weights_consistency()
+    verbose = distributed_state.verbose_here(verbose)  # one progress bar per job: rank 0's
     do_validation = val_kind is not None
     labels = list(model.metrics_names)
     callback_list = model._make_callbacks(
