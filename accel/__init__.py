@@ -37,10 +37,12 @@ rate) for the GPU benchmarks (`docs/accel-benchmarks.md`).
 
 Importing `accel` does not import Numba; the first use does.
 """
+from accel import arrays
 from accel.device import (AccelUnavailableError, describe as device_info,  # noqa: F401
                           gpu_count, is_available)
 from accel.errors import (AccelDtypeError, AccelError, AccelIndexError,  # noqa: F401
                           AccelMemoryError, AccelShapeError)
+from accel.table import implementation_table
 
 #: The backend name `K.backend()` will report when accel runs.
 BACKEND_NAME = 'numba'
@@ -54,9 +56,7 @@ __all__ = ['BACKEND_NAME', 'AccelDtypeError', 'AccelError', 'AccelIndexError',
 def __getattr__(name):
     # Lazy: these need numba; `import accel` alone must work without it.
     if name in ('DeviceArray', 'to_device', 'to_host'):
-        from accel import arrays
         return getattr(arrays, name)
     if name == 'implementation_table':
-        from accel.table import implementation_table
         return implementation_table
     raise AttributeError("module 'accel' has no attribute %r" % name)

@@ -19,7 +19,10 @@ import collections
 
 import numpy as np
 
+from accel.device import require
 from accel.errors import AccelDtypeError, AccelMemoryError
+from accel.errors import AccelShapeError
+from accel.table import registered
 
 SUPPORTED_DTYPES = tuple(np.dtype(t) for t in (
     np.bool_, np.int8, np.int16, np.int32, np.int64,
@@ -29,8 +32,8 @@ _PYTHON_SCALARS = (bool, int, float)
 
 
 def _cuda():
-    from accel.device import require
     require()
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     from numba import cuda
     return cuda
 
@@ -161,7 +164,6 @@ class DeviceArray(object):
             # A type that asks NumPy arrays to defer to it (refkeras's Variable
             # and Traced do): let its reflected operator run instead.
             return NotImplemented
-        from accel.table import registered
         return registered()[name].forward(a, b)
 
     def __add__(self, other):
@@ -189,7 +191,6 @@ class DeviceArray(object):
         return self._binary('divide', other, self)
 
     def __getitem__(self, key):
-        from accel.table import registered
         return registered()['getitem'].forward(self, key=key)
 
     def __pow__(self, other):
@@ -199,7 +200,6 @@ class DeviceArray(object):
         return self._binary('power', other, self)
 
     def __neg__(self):
-        from accel.table import registered
         return registered()['negative'].forward(self)
 
 
@@ -209,7 +209,6 @@ def resolve_reshape(old_shape, new_shape):
     # Raises
         AccelShapeError: if the sizes differ or more than one -1 is given.
     """
-    from accel.errors import AccelShapeError
     if isinstance(new_shape, (int, np.integer)):
         new_shape = (new_shape,)
     new_shape = [int(s) for s in new_shape]
@@ -249,7 +248,7 @@ def empty(shape, dtype):
 
 def full(shape, value, dtype):
     """A device array of `shape` filled with `value` (converted to `dtype`)."""
-    from accel.kernels.copy import fill
+    from accel.kernels.copy import fill  # imported here: at the top it would load Numba too early
     out = empty(shape, dtype)
     fill(out, value)
     return out
@@ -274,6 +273,7 @@ def to_device(x, dtype=None):
     if isinstance(x, DeviceArray):
         if dtype is None or np.dtype(dtype) == x.dtype:
             return x
+        # Imported here: at the top it would load Numba too early.
         from accel.kernels.copy import cast
         return cast(x, np.dtype(dtype))
     host = np.asarray(x, dtype=dtype)

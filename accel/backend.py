@@ -16,6 +16,8 @@ reaching NumPy otherwise raises (see `accel.arrays`).
 import numpy as np
 
 from accel import arrays
+from accel.device import require
+from accel.table import implementation_table
 
 
 class DeviceArrays(object):
@@ -66,7 +68,5 @@ def implementation():
         AccelUnavailableError: if there is no GPU and no simulator.
         IncompleteTableError: if accel lacks a reference primitive.
     """
-    from accel.device import require
-    from accel.table import implementation_table
     require()
     return implementation_table(), DeviceArrays

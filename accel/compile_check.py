@@ -16,15 +16,20 @@ It exits non-zero if any specialisation fails to compile.
 """
 import argparse
 import collections
+import importlib
 import json
 import os
 import re
 import sys
 
+import numpy as np
+
 
 def _fake_device(cc):
     """Lets Numba compile for compute capability `cc` without a driver."""
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     import numba.cuda.compiler as compiler
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     import numba.cuda.dispatcher as dispatcher
 
     class _Device(object):
@@ -34,9 +39,7 @@ def _fake_device(cc):
 
 
 def _decode_key(item):
-    import importlib
 
-    import numpy as np
     kind = item[0]
     if kind == 'function':
         return getattr(importlib.import_module(item[1]), item[2])
@@ -53,7 +56,7 @@ def _decode_key(item):
 
 
 def _numba_type(spec):
-    import numpy as np
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     from numba import from_dtype, types
     if spec[0] == 'array':
         return types.Array(from_dtype(np.dtype(spec[1])), spec[2], 'C')
@@ -86,6 +89,7 @@ def main(argv=None):
     os.environ.pop('ACCEL_RECORD_LAUNCHES', None)
     cc = tuple(int(p) for p in args.cc.split('.'))
     _fake_device(cc)
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     from numba import cuda
 
     entries = []

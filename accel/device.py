@@ -10,6 +10,7 @@ When neither is available, `require()` raises `AccelUnavailableError` saying
 what is missing.
 """
 import ctypes
+from importlib import metadata
 import importlib.util
 import os
 import sys
@@ -49,6 +50,7 @@ def simulator_requested():
     """Whether `NUMBA_ENABLE_CUDASIM` asks for the simulator in this process."""
     if 'numba' in sys.modules:
         try:
+            # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
             from numba.core import config
             return bool(config.ENABLE_CUDASIM)
         except ImportError:  # pragma: no cover (very old numba)
@@ -63,7 +65,6 @@ def _numba_cuda_installed():
         return False
     if 'numba.cuda' in sys.modules:
         return True
-    from importlib import metadata
     try:
         metadata.distribution('numba-cuda')
         return True
@@ -143,6 +144,7 @@ def _detect():
     if not _numba_cuda_installed():
         return None, 'numba-cuda is not installed (%s)' % _INSTALL_HINT
     try:
+        # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
         from numba import cuda
     except Exception as err:  # pragma: no cover (broken installation)
         return None, 'numba.cuda cannot be imported (%s: %s)' % (type(err).__name__, err)
@@ -190,6 +192,7 @@ def gpu_count():
         return 0
     if info.is_simulator:
         return 1
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     from numba import cuda
     return len(cuda.gpus)
 

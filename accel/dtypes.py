@@ -13,6 +13,7 @@ import warnings
 import numpy as np
 
 from accel import arrays
+from refkeras.backend.registry import REGISTRY
 
 _CACHE = {}
 
@@ -40,7 +41,6 @@ def _attrs_key(attrs):
 
 
 def _reference(name):
-    from refkeras.backend.registry import REGISTRY
     return REGISTRY[name]
 
 

@@ -2,7 +2,7 @@
 import numpy as np
 
 from accel import arrays
-from accel.kernels import reduce as R
+from accel.kernels import reduce
 
 
 def device(x, primitive):
@@ -22,7 +22,7 @@ def unbroadcast(g, like):
     extra = g.ndim - len(shape)
     axes = list(range(extra))
     axes += [extra + i for i, n in enumerate(shape) if n == 1 and g.shape[extra + i] != 1]
-    summed = R.reduce(g, tuple(axes), 'sum', g.dtype, primitive='unbroadcast')
+    summed = reduce.reduce(g, tuple(axes), 'sum', g.dtype, primitive='unbroadcast')
     return summed.reshape(shape)
 
 
@@ -30,4 +30,4 @@ def expand_reduced(g, x_shape, axes, keepdims):
     """Reshapes a reduced array so that it broadcasts against the input shape."""
     if keepdims:
         return g
-    return g.reshape(R.reduced_shape(x_shape, axes, True))
+    return g.reshape(reduce.reduced_shape(x_shape, axes, True))

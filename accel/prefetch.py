@@ -2,7 +2,7 @@
 
 On accel, `fit`, `evaluate` and `predict` take the batches of their array
 loops (in-memory arrays, HDF5 datasets, `HDF5Matrix`, `LazyRows`) from a
-`Prefetcher` (see `refkeras.engine.training_utils.batch_source`). A step on
+`Prefetcher` (accel's feed, see `refkeras.engine.feeding`). A step on
 accel queues its kernels (launches are asynchronous) and ends by copying its
 logged scalars back, which waits for those kernels. The prefetcher puts the
 work of bringing in batch i+1 inside that wait:
@@ -11,8 +11,9 @@ work of bringing in batch i+1 inside that wait:
     compute stream: |========== step i's kernels ==========| wait(copied) | step i+1 ...
     copy stream:                             | copy i+1 |
 
-1. The engine calls `stage_next` (the `meanwhile` argument of its steps) once
-   a step's work is queued and before the step reads its results back. The
+1. The engine asks the pass for a step's results (`read_back`) once the
+   step's work is queued; the pass first stages the next batch (`stage_next`),
+   then copies the results back. The
    host gathers the rows of batch i+1 (the fancy index or slice, and the cast
    to the model input's dtype) straight into page-locked ("pinned") staging
    buffers, queues the copy of each array into a new device array on the copy
@@ -132,6 +133,8 @@ import weakref
 import numpy as np
 
 from accel import arrays
+from accel.device import require
+from refkeras.engine import feeding, training_utils
 
 #: Whether the accel backend prefetches input batches (see the module doc).
 ENABLED = os.environ.get('ACCEL_PREFETCH', '1') != '0'
@@ -150,9 +153,10 @@ class CudaCopies(object):
     compute_stream = 0
 
     def __init__(self):
-        from accel.device import require
         require()
+        # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
         from numba import cuda
+        # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
         from numba.core import config
         self._cuda = cuda
         self.simulator = bool(config.ENABLE_CUDASIM)
@@ -190,6 +194,7 @@ def _non_blocking_stream(cuda):
     same driver call with the other flag, and gives the stream the finaliser
     numba gives its own (destroyed once unreferenced).
     """
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     from numba.cuda.cudadrv import driver as drv
     flags = int(drv.binding.CUstream_flags.CU_STREAM_NON_BLOCKING.value)
     handle = drv.driver.cuStreamCreate(flags)
@@ -239,7 +244,7 @@ class Prefetcher(object):
     """Gives the array loops of one fit / evaluate / predict call their batches
     as device arrays, copying batch i+1 in while step i runs (see the module doc).
 
-    Use it as a context manager (`training_utils.batch_source()` does); leaving
+    Use it as a context manager (`feeding.open_feed()` gives one); leaving
     the block calls `close()`.
 
     # Arguments
@@ -267,13 +272,12 @@ class Prefetcher(object):
         return False
 
     def batches(self, groups, dtypes, order, bounds):
-        """The batches of one pass, like `training_utils.HostBatches` (same
+        """The batches of one pass, like `feeding.HostBatches` (same
         arguments) but as device arrays, each batch staged during the step
         before it (`PrefetchedBatches.stage_next`)."""
-        from refkeras.engine import training_utils as tu
         self._new_pass()
         if not _all_supported(groups, dtypes):
-            return tu.HostBatches(groups, dtypes, order, bounds)
+            return feeding.HostBatches(groups, dtypes, order, bounds)
         feed = PrefetchedBatches(self, groups, dtypes, order, bounds)
         self._feeds.add(feed)
         return feed
@@ -356,10 +360,9 @@ class Prefetcher(object):
     def _copy_rows(self, slot, position, array, input_dtype, ids, capacity):
         """Rows `ids` of `array` (cast for the model input of `input_dtype`,
         if given) into a staging buffer, and its copy queued."""
-        from refkeras.engine import training_utils as tu
         if isinstance(array, np.ndarray):
-            dtype = array.dtype if input_dtype is None else tu.batch_dtype(array.dtype,
-                                                                            input_dtype)
+            dtype = (array.dtype if input_dtype is None
+                     else training_utils.batch_dtype(array.dtype, input_dtype))
             buffer = self._buffer(slot, position, dtype, array.shape[1:], len(ids), capacity)
             if dtype == array.dtype:
                 # One pass, straight into pinned memory ('clip' does not buffer;
@@ -369,9 +372,9 @@ class Prefetcher(object):
                 buffer[...] = array[ids]
         else:
             # HDF5 data: read (and checked) as the synchronous path reads it.
-            rows = tu.slice_arrays([array], ids)[0]
+            rows = training_utils.slice_arrays([array], ids)[0]
             if input_dtype is not None:
-                rows = tu.cast_inputs([rows], [input_dtype])[0]
+                rows = training_utils.cast_inputs([rows], [input_dtype])[0]
             buffer = self._buffer(slot, position, rows.dtype, rows.shape[1:], len(rows),
                                   capacity)
             buffer[...] = rows
@@ -442,9 +445,9 @@ class PrefetchedBatches(object):
     """One pass of a `Prefetcher`: iterating gives `(ids, batches per group)`
     as `HostBatches` does, with device arrays.
 
-    `stage_next()`, called while the step of the batch last given runs (the
-    steps' `meanwhile`), stages the batch after it. A batch not staged ahead
-    (the first) is staged when taken.
+    `stage_next()`, called while the step of the batch last given runs (by
+    `read_back`, before it waits for the step's results), stages the batch
+    after it. A batch not staged ahead (the first) is staged when taken.
     """
 
     def __init__(self, prefetcher, groups, dtypes, order, bounds):
@@ -478,6 +481,12 @@ class PrefetchedBatches(object):
         if wait and isinstance(staged, _Staged):
             staged.slot.reclaim()
 
+    def read_back(self, values):
+        """A step's results as host arrays, the next batch staged first, while
+        the device still runs the step."""
+        self.stage_next()
+        return feeding.read_back(values)
+
     def stage_next(self):
         """Stages the next batch, if any; an error is kept for `__next__`."""
         if self._staged is not None or self._next >= len(self._bounds) or \
@@ -495,8 +504,8 @@ class PrefetchedItems(object):
     iterating gives `read(i)`'s `(groups, info)` for i < count, the arrays on
     the device.
 
-    `stage_next()`, called while the step of the batch last given runs (the
-    steps' `meanwhile`), reads and stages the batch after it, unless it is
+    `stage_next()`, called while the step of the batch last given runs (by
+    `read_back`), reads and stages the batch after it, unless it is
     beyond the pass or `keep_going()` is False. A batch not staged ahead (the
     first) is read when taken; its errors propagate then.
     """
@@ -526,6 +535,12 @@ class PrefetchedItems(object):
         if wait and isinstance(staged, _StagedItem) and staged.slot is not None:
             staged.slot.reclaim()
 
+    def read_back(self, values):
+        """A step's results as host arrays, the next batch read and staged
+        first (see `PrefetchedBatches.read_back`)."""
+        self.stage_next()
+        return feeding.read_back(values)
+
     def stage_next(self):
         """Reads and stages the next batch, if the loop will take it; an error
         is kept for `__next__`."""
@@ -541,14 +556,13 @@ class PrefetchedItems(object):
 
 def _all_supported(groups, dtypes):
     """Whether every array's batches have a dtype accel supports (known in advance)."""
-    from refkeras.engine import training_utils as tu
     for group, group_dtypes in zip(groups, dtypes):
         for j, a in enumerate(group):
             if a is None or getattr(a, 'dtype', None) is None:
                 continue
             dtype = np.dtype(a.dtype)
             if group_dtypes is not None:
-                dtype = tu.batch_dtype(dtype, group_dtypes[j])
+                dtype = training_utils.batch_dtype(dtype, group_dtypes[j])
             if dtype not in arrays.SUPPORTED_DTYPES:
                 return False
     return True

@@ -8,18 +8,18 @@ from accel import arrays
 from accel.arrays import contiguous_strides
 from accel.dtypes import forward_dtype, grad_dtypes
 from accel.errors import AccelIndexError, AccelShapeError
-from accel.kernels import copy as C
-from accel.kernels import gather as G
-from accel.kernels import gemm as M
-from accel.kernels import reduce as R
-from accel.kernels import scalar as S
+from accel.kernels import copy
+from accel.kernels import gather as gather_kernels
+from accel.kernels import gemm
+from accel.kernels import reduce
+from accel.kernels import scalar
 from accel.kernels.elementwise import broadcast_shape, map_arrays
 from accel.operands import device, expand_reduced, unbroadcast
 from accel.registry import accel_primitive
 
 
 def _as_dtype(x, dtype):
-    return x if x.dtype == dtype else C.cast(x, dtype)
+    return x if x.dtype == dtype else copy.cast(x, dtype)
 
 
 # --- matrix product -----------------------------------------------------------
@@ -50,7 +50,7 @@ def matmul(a, b):
     batch = broadcast_shape([a.shape[:-2], b.shape[:-2]], 'matmul')
     work, final = _matmul_dtype(a, b)
     a, b = _as_dtype(a, work), _as_dtype(b, work)
-    out = M.gemm(M.matrix_view(a, batch), M.matrix_view(b, batch), batch, work)
+    out = gemm.gemm(gemm.matrix_view(a, batch), gemm.matrix_view(b, batch), batch, work)
     if squeeze:
         shape = list(out.shape)
         for axis in sorted(squeeze):
@@ -71,18 +71,19 @@ def _matmul_grad(g, out, a, b, needs=(True, True)):
     ga = gb = None
     if needs[0]:
         # ga = g @ b^T, summed over the batch axes a was broadcast along
-        prod = M.gemm(M.matrix_view(g, batch), M.matrix_view(b2, batch).transposed(), batch, work)
+        prod = gemm.gemm(gemm.matrix_view(g, batch), gemm.matrix_view(b2, batch).transposed(),
+                         batch, work)
         ga = unbroadcast(prod, a)
     if needs[1]:
         if a.ndim > 2 and b.ndim == 2:
             # A weight shared over leading axes: fold them into the contraction.
             a_flat = a2.reshape(-1, a.shape[-1])
             g_flat = g.reshape(-1, g.shape[-1])
-            gb = M.gemm(M.matrix_view(a_flat, ()).transposed(), M.matrix_view(g_flat, ()), (),
-                        work)
+            gb = gemm.gemm(gemm.matrix_view(a_flat, ()).transposed(),
+                           gemm.matrix_view(g_flat, ()), (), work)
         else:
-            prod = M.gemm(M.matrix_view(a2, batch).transposed(), M.matrix_view(g, batch), batch,
-                          work)
+            prod = gemm.gemm(gemm.matrix_view(a2, batch).transposed(),
+                             gemm.matrix_view(g, batch), batch, work)
             gb = unbroadcast(prod, b)
     return ga, gb
 
@@ -115,13 +116,13 @@ def _permutation(axes, ndim):
 def transpose(x, axes=None):
     """Permutes axes (reverses them when `axes` is None)."""
     x = device(x, 'transpose')
-    return C.transpose(x, _permutation(axes, x.ndim))
+    return copy.transpose(x, _permutation(axes, x.ndim))
 
 
 @transpose.defgrad
 def _transpose_grad(g, out, x, axes=None):
     perm = _permutation(axes, g.ndim)
-    return (C.transpose(g, tuple(int(i) for i in np.argsort(perm))),)
+    return (copy.transpose(g, tuple(int(i) for i in np.argsort(perm))),)
 
 
 @accel_primitive('concatenate')
@@ -151,8 +152,8 @@ def concatenate(*xs, axis=-1):
     strides = contiguous_strides(shape)
     start = 0
     for x in xs:
-        C.copy_strided(x, x.shape, contiguous_strides(x.shape), out=out, dst_strides=strides,
-                       dst_base=start * strides[ax])
+        copy.copy_strided(x, x.shape, contiguous_strides(x.shape), out=out, dst_strides=strides,
+                          dst_base=start * strides[ax])
         start += x.shape[ax]
     return out
 
@@ -165,7 +166,7 @@ def _concatenate_grad(g, out, *xs, axis=-1):
     start = 0
     for x in xs:
         shape = arrays.shape_of(x)
-        pieces.append(C.copy_strided(g, shape, strides, src_base=start * strides[ax]))
+        pieces.append(copy.copy_strided(g, shape, strides, src_base=start * strides[ax]))
         start += shape[ax]
     return tuple(pieces)
 
@@ -190,7 +191,7 @@ def tile(x, reps=None):
     for r, n, s in zip(reps, shape, strides):
         inter_shape += [r, n]
         inter_strides += [0, s]
-    out = C.copy_strided(x, inter_shape, inter_strides)
+    out = copy.copy_strided(x, inter_shape, inter_strides)
     return out.reshape(tuple(r * n for r, n in zip(reps, shape)))
 
 
@@ -206,7 +207,7 @@ def _tile_grad(g, out, x, reps=None):
         interleaved.extend([r, n])
     split = g.reshape(interleaved)
     axes = tuple(range(0, 2 * len(shape), 2))
-    return (R.reduce(split, axes, 'sum', g.dtype, primitive='tile').reshape(x_shape),)
+    return (reduce.reduce(split, axes, 'sum', g.dtype, primitive='tile').reshape(x_shape),)
 
 
 @accel_primitive('repeat')
@@ -223,12 +224,12 @@ def repeat(x, repeats=1, axis=0):
     if axis is None:
         x = x.reshape(-1)
         axis = 0
-    (ax,) = R.normalize_axes(axis, x.ndim, 'repeat')
+    (ax,) = reduce.normalize_axes(axis, x.ndim, 'repeat')
     strides = contiguous_strides(x.shape)
     split = x.shape[:ax + 1] + (repeats,) + x.shape[ax + 1:]
     split_strides = strides[:ax + 1] + (0,) + strides[ax + 1:]
     out_shape = x.shape[:ax] + (x.shape[ax] * repeats,) + x.shape[ax + 1:]
-    return C.copy_strided(x, split, split_strides).reshape(out_shape)
+    return copy.copy_strided(x, split, split_strides).reshape(out_shape)
 
 
 @repeat.defgrad
@@ -236,7 +237,7 @@ def _repeat_grad(g, out, x, repeats=1, axis=0):
     shape = list(arrays.shape_of(x))
     ax = int(axis) % len(shape)
     split = g.reshape(shape[:ax] + [shape[ax], int(repeats)] + shape[ax + 1:])
-    return (R.reduce(split, (ax + 1,), 'sum', g.dtype, primitive='repeat').reshape(shape),)
+    return (reduce.reduce(split, (ax + 1,), 'sum', g.dtype, primitive='repeat').reshape(shape),)
 
 
 # --- indexing -----------------------------------------------------------------
@@ -314,9 +315,9 @@ def getitem(x, key=None):
     plan = _index_plan(x.shape, _host_key(key))
     if plan[0] == 'basic':
         _, shape, strides, base = plan
-        return C.copy_strided(x, shape, strides, src_base=base)
+        return copy.copy_strided(x, shape, strides, src_base=base)
     offsets = plan[1]
-    return G.gather(x.reshape(-1), offsets, 0, 'getitem').reshape(offsets.shape)
+    return gather_kernels.gather(x.reshape(-1), offsets, 0, 'getitem').reshape(offsets.shape)
 
 
 @getitem.defgrad
@@ -326,19 +327,20 @@ def _getitem_grad(g, out, x, key=None):
     if plan[0] == 'basic':
         _, view_shape, strides, base = plan
         gx = arrays.zeros(shape, g.dtype)
-        C.copy_strided(g, view_shape, contiguous_strides(view_shape), out=gx,
-                       dst_strides=strides, dst_base=base)
+        copy.copy_strided(g, view_shape, contiguous_strides(view_shape), out=gx,
+                          dst_strides=strides, dst_base=base)
         return (gx,)
     offsets = plan[1]
     size = int(np.prod(shape, dtype=np.int64))
-    gx = G.scatter_add(g.reshape(-1), offsets.reshape(-1), (size,), 0, g.dtype, 'getitem')
+    gx = gather_kernels.scatter_add(g.reshape(-1), offsets.reshape(-1), (size,), 0, g.dtype,
+                                    'getitem')
     return (gx.reshape(shape),)
 
 
 def _gather_axis(x, axis):
     if x.ndim == 0:
         raise AccelShapeError("primitive 'gather': cannot gather from a 0-d array")
-    (ax,) = R.normalize_axes(axis, x.ndim, 'gather')
+    (ax,) = reduce.normalize_axes(axis, x.ndim, 'gather')
     return ax
 
 
@@ -346,7 +348,7 @@ def _gather_axis(x, axis):
 def gather(x, indices, axis=0):
     """Slices of `x` along `axis` at integer `indices` (host or device array)."""
     x = device(x, 'gather')
-    return G.gather(x, indices, _gather_axis(x, axis), 'gather')
+    return gather_kernels.gather(x, indices, _gather_axis(x, axis), 'gather')
 
 
 @gather.defgrad
@@ -354,8 +356,8 @@ def _gather_grad(g, out, x, indices, axis=0):
     # A deterministic scatter-add; device indices (an Embedding's input batch)
     # are sorted on the device and never copied to the host.
     shape = arrays.shape_of(x)
-    ax = R.normalize_axes(axis, len(shape), 'gather')[0]
-    return G.scatter_add(g, indices, shape, ax, g.dtype, 'gather'), None
+    ax = reduce.normalize_axes(axis, len(shape), 'gather')[0]
+    return gather_kernels.scatter_add(g, indices, shape, ax, g.dtype, 'gather'), None
 
 
 def _pad_width(pad_width, ndim):
@@ -378,8 +380,8 @@ def pad(x, pad_width=None, constant=0.0):
     out = arrays.full(shape, constant, x.dtype)
     strides = contiguous_strides(shape)
     base = builtins.sum(b * s for (b, _), s in zip(widths, strides))
-    C.copy_strided(x, x.shape, contiguous_strides(x.shape), out=out, dst_strides=strides,
-                   dst_base=base)
+    copy.copy_strided(x, x.shape, contiguous_strides(x.shape), out=out, dst_strides=strides,
+                      dst_base=base)
     return out
 
 
@@ -389,7 +391,7 @@ def _pad_grad(g, out, x, pad_width=None, constant=0.0):
     widths = _pad_width(pad_width, len(shape))
     strides = contiguous_strides(g.shape)
     base = builtins.sum(b * s for (b, _), s in zip(widths, strides))
-    return (C.copy_strided(g, shape, strides, src_base=base),)
+    return (copy.copy_strided(g, shape, strides, src_base=base),)
 
 
 # --- reductions -------------------------------------------------------------------
@@ -397,10 +399,10 @@ def _pad_grad(g, out, x, pad_width=None, constant=0.0):
 def _reduction(name, op, acc=None):
     def forward(x, axis=None, keepdims=False):
         x = device(x, name)
-        axes = R.normalize_axes(axis, x.ndim, name)
+        axes = reduce.normalize_axes(axis, x.ndim, name)
         dt = forward_dtype(name, x, axis=axis, keepdims=keepdims)
-        out = R.reduce(x, axes, op, dt, acc_dtype=acc, primitive=name)
-        return out.reshape(R.reduced_shape(x.shape, axes, keepdims))
+        out = reduce.reduce(x, axes, op, dt, acc_dtype=acc, primitive=name)
+        return out.reshape(reduce.reduced_shape(x.shape, axes, keepdims))
     forward.__name__ = name
     forward.__doc__ = 'accel `%s` over `axis` (int, tuple or None), no atomics.' % name
     return accel_primitive(name)(forward)
@@ -412,39 +414,40 @@ sum = _reduction('sum', 'sum')  # noqa: A001
 @sum.defgrad
 def _sum_grad(g, out, x, axis=None, keepdims=False):
     shape = arrays.shape_of(x)
-    axes = R.normalize_axes(axis, len(shape), 'sum')
-    return (C.broadcast_to(expand_reduced(g, shape, axes, keepdims), shape),)
+    axes = reduce.normalize_axes(axis, len(shape), 'sum')
+    return (copy.broadcast_to(expand_reduced(g, shape, axes, keepdims), shape),)
 
 
 @accel_primitive('mean')
 def mean(x, axis=None, keepdims=False):
     """Mean over `axis`: a sum divided by the count, in the result's dtype."""
     x = device(x, 'mean')
-    axes = R.normalize_axes(axis, x.ndim, 'mean')
+    axes = reduce.normalize_axes(axis, x.ndim, 'mean')
     dt = forward_dtype('mean', x, axis=axis, keepdims=keepdims)
     count = int(np.prod([x.shape[a] for a in axes], dtype=np.int64))
-    out = R.reduce(x, axes, 'sum', dt, divisor=count, primitive='mean')
-    return out.reshape(R.reduced_shape(x.shape, axes, keepdims))
+    out = reduce.reduce(x, axes, 'sum', dt, divisor=count, primitive='mean')
+    return out.reshape(reduce.reduced_shape(x.shape, axes, keepdims))
 
 
 @mean.defgrad
 def _mean_grad(g, out, x, axis=None, keepdims=False):
     shape = arrays.shape_of(x)
-    axes = R.normalize_axes(axis, len(shape), 'mean')
+    axes = reduce.normalize_axes(axis, len(shape), 'mean')
     count = int(np.prod([shape[a] for a in axes], dtype=np.int64))
     (dt,) = grad_dtypes('mean', g, out, x, axis=axis, keepdims=keepdims)
-    return (map_arrays(S.divide, [expand_reduced(g, shape, axes, keepdims), count], dt,
+    return (map_arrays(scalar.divide, [expand_reduced(g, shape, axes, keepdims), count], dt,
                        primitive='mean', out_shape=shape),)
 
 
 def _extremum_grad(name):
     def rule(g, out, x, axis=None, keepdims=False):
         x = device(x, name)
-        axes = R.normalize_axes(axis, x.ndim, name)
-        counts = R.reduce(x, axes, 'count_equal', np.int64, shift=out, primitive=name)
-        share = map_arrays(S.divide, [g.reshape(counts.shape), counts], g.dtype, primitive=name)
-        kept = R.reduced_shape(x.shape, axes, True)
-        return (map_arrays(S.extremum_grad, [x, out.reshape(kept), share.reshape(kept)],
+        axes = reduce.normalize_axes(axis, x.ndim, name)
+        counts = reduce.reduce(x, axes, 'count_equal', np.int64, shift=out, primitive=name)
+        share = map_arrays(scalar.divide, [g.reshape(counts.shape), counts], g.dtype,
+                           primitive=name)
+        kept = reduce.reduced_shape(x.shape, axes, True)
+        return (map_arrays(scalar.extremum_grad, [x, out.reshape(kept), share.reshape(kept)],
                            g.dtype, primitive=name),)
     return rule
 
@@ -459,9 +462,9 @@ prod = _reduction('prod', 'prod')
 @prod.defgrad
 def _prod_grad(g, out, x, axis=None, keepdims=False):
     x = device(x, 'prod')
-    axes = R.normalize_axes(axis, x.ndim, 'prod')
+    axes = reduce.normalize_axes(axis, x.ndim, 'prod')
     (dt,) = grad_dtypes('prod', g, out, x, axis=axis, keepdims=keepdims)
-    return (_as_dtype(R.prod_grad(x, g, axes), dt),)
+    return (_as_dtype(reduce.prod_grad(x, g, axes), dt),)
 
 
 @accel_primitive('logsumexp')
@@ -469,22 +472,22 @@ def logsumexp(x, axis=None, keepdims=False):
     """`log(sum(exp(x - max))) + max` over `axis` (a max reduction, a shifted
     exp-sum reduction, one elementwise pass)."""
     x = device(x, 'logsumexp')
-    axes = R.normalize_axes(axis, x.ndim, 'logsumexp')
+    axes = reduce.normalize_axes(axis, x.ndim, 'logsumexp')
     dt = forward_dtype('logsumexp', x, axis=axis, keepdims=keepdims)
     x = _as_dtype(x, dt)
-    top = R.reduce(x, axes, 'max', dt, primitive='logsumexp')
-    total = R.reduce(x, axes, 'sumexp', dt, shift=top, primitive='logsumexp')
-    out = map_arrays(S.logsumexp_finish, [total, top], dt, primitive='logsumexp')
-    return out.reshape(R.reduced_shape(x.shape, axes, keepdims))
+    top = reduce.reduce(x, axes, 'max', dt, primitive='logsumexp')
+    total = reduce.reduce(x, axes, 'sumexp', dt, shift=top, primitive='logsumexp')
+    out = map_arrays(scalar.logsumexp_finish, [total, top], dt, primitive='logsumexp')
+    return out.reshape(reduce.reduced_shape(x.shape, axes, keepdims))
 
 
 @logsumexp.defgrad
 def _logsumexp_grad(g, out, x, axis=None, keepdims=False):
     x = device(x, 'logsumexp')
-    axes = R.normalize_axes(axis, x.ndim, 'logsumexp')
-    kept = R.reduced_shape(x.shape, axes, True)
+    axes = reduce.normalize_axes(axis, x.ndim, 'logsumexp')
+    kept = reduce.reduced_shape(x.shape, axes, True)
     (dt,) = grad_dtypes('logsumexp', g, out, x, axis=axis, keepdims=keepdims)
-    return (map_arrays(S.logsumexp_grad, [g.reshape(kept), x, out.reshape(kept)], dt,
+    return (map_arrays(scalar.logsumexp_grad, [g.reshape(kept), x, out.reshape(kept)], dt,
                        primitive='logsumexp'),)
 
 
@@ -492,34 +495,34 @@ def _logsumexp_grad(g, out, x, axis=None, keepdims=False):
 def cumsum(x, axis=0):
     """Cumulative sum along `axis` (sequential, as NumPy)."""
     x = device(x, 'cumsum')
-    return R.cumsum(x, axis, forward_dtype('cumsum', x, axis=axis))
+    return reduce.cumsum(x, axis, forward_dtype('cumsum', x, axis=axis))
 
 
 @cumsum.defgrad
 def _cumsum_grad(g, out, x, axis=0):
     shape = arrays.shape_of(x)
     if axis is None:
-        return (R.cumsum(g.reshape(-1), 0, g.dtype, reverse=True).reshape(shape),)
-    return (R.cumsum(g, axis, g.dtype, reverse=True),)
+        return (reduce.cumsum(g.reshape(-1), 0, g.dtype, reverse=True).reshape(shape),)
+    return (reduce.cumsum(g, axis, g.dtype, reverse=True),)
 
 
 @accel_primitive('cumprod')
 def cumprod(x, axis=0):
     """Cumulative product along `axis` (sequential, as NumPy)."""
     x = device(x, 'cumprod')
-    return R.cumprod(x, axis, forward_dtype('cumprod', x, axis=axis))
+    return reduce.cumprod(x, axis, forward_dtype('cumprod', x, axis=axis))
 
 
 @cumprod.defgrad
 def _cumprod_grad(g, out, x, axis=0):
     x = device(x, 'cumprod')
-    return (R.cumprod_grad(x, g, axis),)
+    return (reduce.cumprod_grad(x, g, axis),)
 
 
 def _arg(name, want_max):
     def forward(x, axis=-1):
         x = device(x, name)
-        return R.arg_extremum(x, axis, want_max, name)
+        return reduce.arg_extremum(x, axis, want_max, name)
     forward.__name__ = name
     forward.__doc__ = 'Index of the first %s along `axis` (no gradient).' % (
         'maximum' if want_max else 'minimum')
@@ -533,9 +536,9 @@ argmin = _arg('argmin', False)
 def _logical_reduction(name, op):
     def forward(x, axis=None, keepdims=False):
         x = device(x, name)
-        axes = R.normalize_axes(axis, x.ndim, name)
-        out = R.reduce(x, axes, op, np.bool_, primitive=name)
-        return out.reshape(R.reduced_shape(x.shape, axes, keepdims))
+        axes = reduce.normalize_axes(axis, x.ndim, name)
+        out = reduce.reduce(x, axes, op, np.bool_, primitive=name)
+        return out.reshape(reduce.reduced_shape(x.shape, axes, keepdims))
     forward.__name__ = name
     forward.__doc__ = 'Logical %s over `axis` (no gradient).' % ('and' if op == 'all' else 'or')
     return accel_primitive(name)(forward)
@@ -548,5 +551,5 @@ reduce_any = _logical_reduction('any', 'any')
 @accel_primitive('one_hot')
 def one_hot(indices, num_classes=None, dtype='float32'):
     """One-hot encoding on a new last axis (no gradient)."""
-    return G.one_hot(indices, num_classes, arrays.check_dtype(dtype, 'one_hot'))
+    return gather_kernels.one_hot(indices, num_classes, arrays.check_dtype(dtype, 'one_hot'))
 

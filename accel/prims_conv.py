@@ -21,21 +21,21 @@ import numpy as np
 
 from accel import arrays
 from accel.arrays import contiguous_strides
-from accel.kernels import copy as C
-from accel.kernels import gemm as M
-from accel.kernels import window as W
+from accel.kernels import copy
+from accel.kernels import gemm
+from accel.kernels import window
 from accel.operands import device
 from accel.registry import accel_primitive
+from refkeras.backend import prims_conv
 
 
 def _ref():
-    from refkeras.backend import prims_conv
     return prims_conv
 
 
 def _float(x, dtype=None):
     dtype = np.dtype(dtype or (x.dtype if x.dtype.kind == 'f' else np.float64))
-    return x if x.dtype == dtype else C.cast(x, dtype)
+    return x if x.dtype == dtype else copy.cast(x, dtype)
 
 
 def _padded(x, geo, value=0.0):
@@ -47,8 +47,8 @@ def _padded(x, geo, value=0.0):
     out = arrays.full(shape, value, x.dtype)
     strides = contiguous_strides(shape)
     base = sum(a * s for (a, _), s in zip(widths, strides))
-    return C.copy_strided(x, x.shape, contiguous_strides(x.shape), out=out, dst_strides=strides,
-                          dst_base=base)
+    return copy.copy_strided(x, x.shape, contiguous_strides(x.shape), out=out, dst_strides=strides,
+                             dst_base=base)
 
 
 def _rows(x, geo, groups):
@@ -61,7 +61,7 @@ def _rows(x, geo, groups):
              (per_group,))
     strides = ((per_group, s[0]) + tuple(st * a for st, a in zip(geo.strides, spatial)) +
                tuple(d * a for d, a in zip(geo.dilation, spatial)) + (1,))
-    rows = C.copy_strided(xp, shape, strides)
+    rows = copy.copy_strided(xp, shape, strides)
     positions = xp.shape[0] * int(np.prod(geo.out_size, dtype=np.int64))
     return rows.reshape(groups, positions, geo.taps * per_group)
 
@@ -70,44 +70,44 @@ def _kernel_view(kernel, groups):
     """The kernel `(*k, Cg, F)` read in place as `groups` matrices `(taps * Cg, F/groups)`."""
     taps_cg = kernel.size // kernel.shape[-1]
     filters = kernel.shape[-1]
-    return M.MatrixView(kernel, taps_cg, filters // groups, filters, 1, (filters // groups,))
+    return gemm.MatrixView(kernel, taps_cg, filters // groups, filters, 1, (filters // groups,))
 
 
 def _channels_view(y, groups):
     """`(batch, *spatial, F)` read in place as `groups` matrices `(positions, F/groups)`."""
     filters = y.shape[-1]
     positions = y.size // max(filters, 1)
-    return M.MatrixView(y, positions, filters // groups, filters, 1, (filters // groups,))
+    return gemm.MatrixView(y, positions, filters // groups, filters, 1, (filters // groups,))
 
 
 def _ungroup(z, lead_shape):
     """`(groups, n, F/groups)` to `lead_shape + (F,)` (channels of a group together)."""
     groups = z.shape[0]
-    moved = z if groups == 1 else C.transpose(z, (1, 0, 2))
+    moved = z if groups == 1 else copy.transpose(z, (1, 0, 2))
     return moved.reshape(tuple(lead_shape) + (-1,))
 
 
 def conv_output(x, kernel, geo, groups):
     rows = _rows(x, geo, groups)
-    out = M.gemm(M.matrix_view(rows, (groups,)), _kernel_view(kernel, groups), (groups,),
-                 x.dtype)
+    out = gemm.gemm(gemm.matrix_view(rows, (groups,)), _kernel_view(kernel, groups),
+                    (groups,), x.dtype)
     return _ungroup(out, (x.shape[0],) + tuple(geo.out_size))
 
 
 def conv_input_grad(g, kernel, geo, groups, x_shape):
-    per_window = M.gemm(_channels_view(g, groups), _kernel_view(kernel, groups).transposed(),
-                        (groups,), g.dtype)
+    per_window = gemm.gemm(_channels_view(g, groups), _kernel_view(kernel, groups).transposed(),
+                           (groups,), g.dtype)
     cg = kernel.shape[-2]
-    win = W.Windows(geo, x_shape[0], cg * groups)
+    win = window.Windows(geo, x_shape[0], cg * groups)
     positions = per_window.shape[1]
     layout = (geo.taps * cg, cg, positions * geo.taps * cg, cg)
-    return W.window_sum(per_window, win, 0, g.dtype, col_layout=layout)
+    return window.window_sum(per_window, win, 0, g.dtype, col_layout=layout)
 
 
 def conv_kernel_grad(x, g, kernel_shape, geo, groups):
     rows = _rows(x, geo, groups)
-    w = M.gemm(M.matrix_view(rows, (groups,)).transposed(), _channels_view(g, groups),
-               (groups,), x.dtype)
+    w = gemm.gemm(gemm.matrix_view(rows, (groups,)).transposed(), _channels_view(g, groups),
+                  (groups,), x.dtype)
     return _ungroup(w, ()).reshape(kernel_shape)
 
 
@@ -168,33 +168,33 @@ def _pool_setup(x, pool_size, strides, padding, what):
     if pool_size is None:
         raise ValueError('%s needs a `pool_size`.' % what)
     geo = _ref()._Geometry(x.shape, pool_size, strides, None, padding, what)
-    return x, W.Windows(geo, x.shape[0], x.shape[-1])
+    return x, window.Windows(geo, x.shape[0], x.shape[-1])
 
 
 @accel_primitive('max_pool')
 def max_pool(x, pool_size=None, strides=None, padding=None):
     """N-d max pooling, channels last (padding never wins)."""
     x, win = _pool_setup(x, pool_size, strides, padding, 'max_pool')
-    return W.pool(x, win, W.MODE_MAX)
+    return window.pool(x, win, window.MODE_MAX)
 
 
 @max_pool.defgrad
 def _max_pool_grad(g, out, x, pool_size=None, strides=None, padding=None):
     x, win = _pool_setup(x, pool_size, strides, padding, 'max_pool')
     out = device(out, 'max_pool')
-    winner = W.pool(x, win, W.MODE_WINNER, ref=_float(out, x.dtype) if out.dtype != x.dtype
-                    else out)
-    return (W.window_sum(device(g, 'max_pool'), win, 2, g.dtype, winner=winner),)
+    reference = _float(out, x.dtype) if out.dtype != x.dtype else out
+    winner = window.pool(x, win, window.MODE_WINNER, ref=reference)
+    return (window.window_sum(device(g, 'max_pool'), win, 2, g.dtype, winner=winner),)
 
 
 @accel_primitive('avg_pool')
 def avg_pool(x, pool_size=None, strides=None, padding=None):
     """N-d average pooling over the non-padding elements of each window."""
     x, win = _pool_setup(x, pool_size, strides, padding, 'avg_pool')
-    return W.pool(_float(x), win, W.MODE_MEAN)
+    return window.pool(_float(x), win, window.MODE_MEAN)
 
 
 @avg_pool.defgrad
 def _avg_pool_grad(g, out, x, pool_size=None, strides=None, padding=None):
     x, win = _pool_setup(x, pool_size, strides, padding, 'avg_pool')
-    return (W.window_sum(device(g, 'avg_pool'), win, 1, g.dtype),)
+    return (window.window_sum(device(g, 'avg_pool'), win, 1, g.dtype),)

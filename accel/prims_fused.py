@@ -6,15 +6,16 @@ import numpy as np
 from accel import arrays
 from accel.dtypes import forward_dtype, grad_dtypes
 from accel.errors import AccelShapeError
-from accel.kernels import fused as FK
+from accel.kernels import fused
 from accel.kernels.copy import cast as cast_array
 from accel.kernels.elementwise import map_arrays
 from accel.operands import device
 from accel.registry import accel_primitive
+from refkeras.backend import state
+from refkeras.backend import prims_fused
 
 
 def _reference():
-    from refkeras.backend import prims_fused
     return prims_fused
 
 
@@ -44,9 +45,9 @@ def bias_activation(x, bias, activation='linear', data_format='channels_last'):
     """`activation(x + bias)`, the bias along the channel axis: one kernel."""
     x, bias, axis = _checked_bias_operands(x, bias, activation, data_format)
     dt = _checked_dtype('bias_activation', forward_dtype('bias_activation', x, bias,
-                                                    activation=activation,
-                                                    data_format=data_format), x, bias)
-    return FK.bias_activation(_as(x, dt), _as(bias, dt), activation, axis)
+                                                         activation=activation,
+                                                         data_format=data_format), x, bias)
+    return fused.bias_activation(_as(x, dt), _as(bias, dt), activation, axis)
 
 
 @bias_activation.defgrad
@@ -60,8 +61,8 @@ def _bias_activation_grad(g, out, x, bias, activation='linear', data_format='cha
     dt_x, dt_b = grad_dtypes('bias_activation', g, out, x, bias, activation=activation,
                              data_format=data_format)
     dt = _checked_dtype('bias_activation', dt_x, g, out, x, bias)
-    g_x, g_bias = FK.bias_activation_grad(_as(g, dt), _as(out, dt), _as(x, dt), _as(bias, dt),
-                                          activation, axis, dt_b)
+    g_x, g_bias = fused.bias_activation_grad(_as(g, dt), _as(out, dt), _as(x, dt), _as(bias, dt),
+                                             activation, axis, dt_b)
     return g_x, g_bias
 
 
@@ -82,7 +83,6 @@ def _checked_crossentropy_operands(target, logits, axis):
 
 def _epsilon(epsilon):
     if epsilon is None:
-        from refkeras.backend import state
         return state.epsilon()
     return epsilon
 
@@ -93,9 +93,9 @@ def softmax_crossentropy(target, logits, axis=-1, epsilon=None):
     target, logits, ax = _checked_crossentropy_operands(target, logits, axis)
     epsilon = _epsilon(epsilon)
     dt = _checked_dtype('softmax_crossentropy',
-                   forward_dtype('softmax_crossentropy', target, logits, axis=axis,
-                                 epsilon=epsilon), target, logits)
-    return FK.softmax_crossentropy(_as(target, dt), _as(logits, dt), ax, epsilon)
+                        forward_dtype('softmax_crossentropy', target, logits, axis=axis,
+                                      epsilon=epsilon), target, logits)
+    return fused.softmax_crossentropy(_as(target, dt), _as(logits, dt), ax, epsilon)
 
 
 @softmax_crossentropy.defgrad
@@ -111,8 +111,8 @@ def _softmax_crossentropy_grad(g, out, target, logits, axis=-1, epsilon=None):
     dt_t, dt_z = grad_dtypes('softmax_crossentropy', g, out, target, logits, axis=axis,
                              epsilon=epsilon)
     dt = _checked_dtype('softmax_crossentropy', np.result_type(dt_t, dt_z), g, target, logits)
-    g_t, g_z = FK.softmax_crossentropy_grad(_as(g, dt), _as(target, dt), _as(logits, dt), ax,
-                                            epsilon)
+    g_t, g_z = fused.softmax_crossentropy_grad(_as(g, dt), _as(target, dt), _as(logits, dt), ax,
+                                               epsilon)
     return _as(g_t, dt_t), _as(g_z, dt_z)
 
 
@@ -140,7 +140,7 @@ def binary_crossentropy(target, output, epsilon=None):
     epsilon = _epsilon(epsilon)
     dt = _checked_dtype('binary_crossentropy', forward_dtype(
         'binary_crossentropy', target, output, epsilon=epsilon), target, output)
-    return map_arrays(FK.binary_crossentropy, [_as(target, dt), _as(output, dt)], dt,
+    return map_arrays(fused.binary_crossentropy, [_as(target, dt), _as(output, dt)], dt,
                       _binary_params(epsilon, dt), primitive='binary_crossentropy')
 
 
@@ -153,8 +153,8 @@ def _binary_crossentropy_grad(g, out, target, output, epsilon=None):
     dt = _checked_dtype('binary_crossentropy', np.result_type(dt_t, dt_o), g, target, output)
     g, target, output = _as(g, dt), _as(target, dt), _as(output, dt)
     params = _binary_params(epsilon, dt)
-    g_target = map_arrays(FK.binary_crossentropy_grad_target, [g, output], dt_t, params,
+    g_target = map_arrays(fused.binary_crossentropy_grad_target, [g, output], dt_t, params,
                           primitive='binary_crossentropy')
-    g_output = map_arrays(FK.binary_crossentropy_grad_output, [g, target, output], dt_o, params,
+    g_output = map_arrays(fused.binary_crossentropy_grad_output, [g, target, output], dt_o, params,
                           primitive='binary_crossentropy')
     return g_target, g_output

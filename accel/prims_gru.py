@@ -2,7 +2,7 @@
 import numpy as np
 
 from accel.errors import AccelShapeError
-from accel.kernels import gru as G
+from accel.kernels import gru
 from accel.kernels.copy import cast
 from accel.operands import device
 from accel.registry import accel_primitive
@@ -11,9 +11,9 @@ from accel.registry import accel_primitive
 def _checked(x_part, h_part, h_prev, activation, recurrent_activation):
     """The operands on the device, in one float dtype, after the reference's checks."""
     for name in (activation, recurrent_activation):
-        if name not in G.ACTIVATIONS:
+        if name not in gru.ACTIVATIONS:
             raise ValueError("primitive 'gru_gates': unknown activation %r (expected one of %s)"
-                             % (name, ', '.join(sorted(G.ACTIVATIONS))))
+                             % (name, ', '.join(sorted(gru.ACTIVATIONS))))
     parts = [device(v, 'gru_gates') for v in (x_part, h_part, h_prev)]
     gates = (3,) + tuple(parts[2].shape)
     for what, v in zip(('x_part', 'h_part'), parts[:2]):
@@ -31,7 +31,7 @@ def gru_gates(x_part, h_part, h_prev, activation='tanh', recurrent_activation='s
     """One reset-after GRU step in one kernel: the new state `(batch, units)`."""
     x_part, h_part, h_prev = _checked(x_part, h_part, h_prev, activation,
                                       recurrent_activation)
-    return G.gru_forward(x_part, h_part, h_prev, activation, recurrent_activation)
+    return gru.gru_forward(x_part, h_part, h_prev, activation, recurrent_activation)
 
 
 @gru_gates.defgrad
@@ -41,4 +41,4 @@ def _gru_gates_grad(g, out, x_part, h_part, h_prev, activation='tanh',
                                       recurrent_activation)
     g = device(g, 'gru_gates')
     g = g if g.dtype == h_prev.dtype else cast(g, h_prev.dtype)
-    return G.gru_backward(g, x_part, h_part, h_prev, activation, recurrent_activation)
+    return gru.gru_backward(g, x_part, h_part, h_prev, activation, recurrent_activation)

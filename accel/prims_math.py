@@ -9,7 +9,7 @@ import numpy as np
 
 from accel import arrays
 from accel.dtypes import forward_dtype, grad_dtypes
-from accel.kernels import scalar as S
+from accel.kernels import scalar
 from accel.kernels.copy import cast as cast_array
 from accel.kernels.elementwise import map_arrays
 from accel.operands import device, unbroadcast
@@ -54,25 +54,25 @@ def _add_grad(g, out, a, b):
 
 def _subtract_grad(g, out, a, b):
     dt = grad_dtypes('subtract', g, out, a, b)[1]
-    return unbroadcast(g, a), unbroadcast(_map('subtract', S.negative, [g], dt), b)
+    return unbroadcast(g, a), unbroadcast(_map('subtract', scalar.negative, [g], dt), b)
 
 
 def _multiply_grad(g, out, a, b):
     da, db = grad_dtypes('multiply', g, out, a, b)
-    return (unbroadcast(_map('multiply', S.multiply, [g, b], da), a),
-            unbroadcast(_map('multiply', S.multiply, [g, a], db), b))
+    return (unbroadcast(_map('multiply', scalar.multiply, [g, b], da), a),
+            unbroadcast(_map('multiply', scalar.multiply, [g, a], db), b))
 
 
 def _divide_grad(g, out, a, b):
     da, db = grad_dtypes('divide', g, out, a, b)
-    return (unbroadcast(_map('divide', S.divide, [g, b], da), a),
-            unbroadcast(_map('divide', S.divide_grad_b, [g, out, b], db), b))
+    return (unbroadcast(_map('divide', scalar.divide, [g, b], da), a),
+            unbroadcast(_map('divide', scalar.divide_grad_b, [g, out, b], db), b))
 
 
 def _power_grad(g, out, a, b):
     da, db = grad_dtypes('power', g, out, a, b)
-    return (unbroadcast(_map('power', S.power_grad_a, [g, a, b], da), a),
-            unbroadcast(_map('power', S.power_grad_b, [g, out, a], db), b))
+    return (unbroadcast(_map('power', scalar.power_grad_a, [g, a, b], da), a),
+            unbroadcast(_map('power', scalar.power_grad_b, [g, out, a], db), b))
 
 
 def _extremum_grad(name, pick_a, pick_b):
@@ -83,15 +83,15 @@ def _extremum_grad(name, pick_a, pick_b):
     return rule
 
 
-add = _define_binary('add', S.add, _add_grad)
-subtract = _define_binary('subtract', S.subtract, _subtract_grad)
-multiply = _define_binary('multiply', S.multiply, _multiply_grad)
-divide = _define_binary('divide', S.divide, _divide_grad)
-power = _define_binary('power', S.power, _power_grad)
-maximum = _define_binary('maximum', S.maximum,
-                         _extremum_grad('maximum', S.maximum_grad_a, S.maximum_grad_b))
-minimum = _define_binary('minimum', S.minimum,
-                         _extremum_grad('minimum', S.minimum_grad_a, S.minimum_grad_b))
+add = _define_binary('add', scalar.add, _add_grad)
+subtract = _define_binary('subtract', scalar.subtract, _subtract_grad)
+multiply = _define_binary('multiply', scalar.multiply, _multiply_grad)
+divide = _define_binary('divide', scalar.divide, _divide_grad)
+power = _define_binary('power', scalar.power, _power_grad)
+maximum = _define_binary('maximum', scalar.maximum,
+                         _extremum_grad('maximum', scalar.maximum_grad_a, scalar.maximum_grad_b))
+minimum = _define_binary('minimum', scalar.minimum,
+                         _extremum_grad('minimum', scalar.minimum_grad_a, scalar.minimum_grad_b))
 
 
 # --- unary math -------------------------------------------------------------
@@ -104,15 +104,15 @@ def _unary_grad(name, fn, uses):
     return rule
 
 
-negative = _define_unary('negative', S.negative, lambda g, out, x: (
-    _map('negative', S.negative, [g], grad_dtypes('negative', g, out, x)[0]),))
-abs = _define_unary('abs', S.absolute, _unary_grad('abs', S.abs_grad, 'x'))  # noqa: A001
-square = _define_unary('square', S.square, _unary_grad('square', S.square_grad, 'x'))
-sqrt = _define_unary('sqrt', S.sqrt, _unary_grad('sqrt', S.sqrt_grad, 'out'))
-exp = _define_unary('exp', S.exp, _unary_grad('exp', S.multiply, 'out'))
-log = _define_unary('log', S.log, _unary_grad('log', S.divide, 'x'))
-sin = _define_unary('sin', S.sin, _unary_grad('sin', S.sin_grad, 'x'))
-cos = _define_unary('cos', S.cos, _unary_grad('cos', S.cos_grad, 'x'))
+negative = _define_unary('negative', scalar.negative, lambda g, out, x: (
+    _map('negative', scalar.negative, [g], grad_dtypes('negative', g, out, x)[0]),))
+abs = _define_unary('abs', scalar.absolute, _unary_grad('abs', scalar.abs_grad, 'x'))  # noqa: A001
+square = _define_unary('square', scalar.square, _unary_grad('square', scalar.square_grad, 'x'))
+sqrt = _define_unary('sqrt', scalar.sqrt, _unary_grad('sqrt', scalar.sqrt_grad, 'out'))
+exp = _define_unary('exp', scalar.exp, _unary_grad('exp', scalar.multiply, 'out'))
+log = _define_unary('log', scalar.log, _unary_grad('log', scalar.divide, 'x'))
+sin = _define_unary('sin', scalar.sin, _unary_grad('sin', scalar.sin_grad, 'x'))
+cos = _define_unary('cos', scalar.cos, _unary_grad('cos', scalar.cos_grad, 'x'))
 
 
 def _clip_params(min_value, max_value):
@@ -129,27 +129,27 @@ def _clip_params(min_value, max_value):
 def clip(x, min_value=None, max_value=None):
     """Clamps `x` to `[min_value, max_value]` (either may be None)."""
     dt = forward_dtype('clip', x, min_value=min_value, max_value=max_value)
-    return _map('clip', S.clip, [x], dt, _clip_params(min_value, max_value))
+    return _map('clip', scalar.clip, [x], dt, _clip_params(min_value, max_value))
 
 
 @clip.defgrad
 def _clip_grad(g, out, x, min_value=None, max_value=None):
     (dt,) = grad_dtypes('clip', g, out, x, min_value=min_value, max_value=max_value)
-    return (_map('clip', S.clip_grad, [g, x], dt, _clip_params(min_value, max_value)),)
+    return (_map('clip', scalar.clip_grad, [g, x], dt, _clip_params(min_value, max_value)),)
 
 
 @accel_primitive('where')
 def where(condition, a, b):
     """`a` where `condition` is true, else `b` (broadcasting)."""
-    return _forward('where', S.where, condition, a, b)
+    return _forward('where', scalar.where, condition, a, b)
 
 
 @where.defgrad
 def _where_grad(g, out, condition, a, b):
     _, da, db = grad_dtypes('where', g, out, condition, a, b)
     cond = device(condition, 'where')
-    return (None, unbroadcast(_map('where', S.where_grad_then, [cond, g], da), a),
-            unbroadcast(_map('where', S.where_grad_else, [cond, g], db), b))
+    return (None, unbroadcast(_map('where', scalar.where_grad_then, [cond, g], da), a),
+            unbroadcast(_map('where', scalar.where_grad_else, [cond, g], db), b))
 
 
 @accel_primitive('cast')
@@ -171,24 +171,24 @@ def _cast_grad(g, out, x, dtype=None):
 
 # --- piecewise-constant operations: no gradient -------------------------------
 
-equal = _define_binary('equal', S.equal)
-not_equal = _define_binary('not_equal', S.not_equal)
-greater = _define_binary('greater', S.greater)
-greater_equal = _define_binary('greater_equal', S.greater_equal)
-less = _define_binary('less', S.less)
-less_equal = _define_binary('less_equal', S.less_equal)
-logical_and = _define_binary('logical_and', S.logical_and)
-logical_or = _define_binary('logical_or', S.logical_or)
+equal = _define_binary('equal', scalar.equal)
+not_equal = _define_binary('not_equal', scalar.not_equal)
+greater = _define_binary('greater', scalar.greater)
+greater_equal = _define_binary('greater_equal', scalar.greater_equal)
+less = _define_binary('less', scalar.less)
+less_equal = _define_binary('less_equal', scalar.less_equal)
+logical_and = _define_binary('logical_and', scalar.logical_and)
+logical_or = _define_binary('logical_or', scalar.logical_or)
 
 
 @accel_primitive('logical_not')
 def logical_not(a):
     """Elementwise not."""
-    return _forward('logical_not', S.logical_not, a)
+    return _forward('logical_not', scalar.logical_not, a)
 
 
-sign = _define_unary('sign', S.sign)
-round_ = _define_unary('round', S.round_even)
+sign = _define_unary('sign', scalar.sign)
+round_ = _define_unary('round', scalar.round_even)
 
 
 @accel_primitive('stop_gradient')

@@ -5,8 +5,8 @@ import numpy as np
 from accel import arrays
 from accel.dtypes import forward_dtype, grad_dtypes
 from accel.kernels import random as RNG
-from accel.kernels import scalar as S
-from accel.kernels import softmax as SM
+from accel.kernels import scalar
+from accel.kernels import softmax as softmax_kernels
 from accel.kernels.copy import cast as cast_array
 from accel.kernels.elementwise import map_arrays
 from accel.operands import device
@@ -41,8 +41,8 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     attrs = dict(alpha=alpha, max_value=max_value, threshold=threshold)
     dt = forward_dtype('relu', x, **attrs)
     if alpha == 0.0 and threshold == 0.0 and max_value is None:
-        return map_arrays(S.relu_plain, [x], dt, primitive='relu')
-    return map_arrays(S.relu_general, [x], dt, _relu_params(alpha, max_value, threshold),
+        return map_arrays(scalar.relu_plain, [x], dt, primitive='relu')
+    return map_arrays(scalar.relu_general, [x], dt, _relu_params(alpha, max_value, threshold),
                       primitive='relu')
 
 
@@ -50,29 +50,29 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 def _relu_grad(g, out, x, alpha=0.0, max_value=None, threshold=0.0):
     (dt,) = grad_dtypes('relu', g, out, x, alpha=alpha, max_value=max_value,
                         threshold=threshold)
-    return (map_arrays(S.relu_grad, [g, x], dt, _relu_params(alpha, max_value, threshold),
+    return (map_arrays(scalar.relu_grad, [g, x], dt, _relu_params(alpha, max_value, threshold),
                        primitive='relu'),)
 
 
 @accel_primitive('elu')
 def elu(x, alpha=1.0):
     """`x` if `x > 0` else `alpha * (exp(x) - 1)`."""
-    return map_arrays(S.elu, [x], forward_dtype('elu', x, alpha=alpha), (float(alpha),),
+    return map_arrays(scalar.elu, [x], forward_dtype('elu', x, alpha=alpha), (float(alpha),),
                       primitive='elu')
 
 
 @elu.defgrad
 def _elu_grad(g, out, x, alpha=1.0):
     (dt,) = grad_dtypes('elu', g, out, x, alpha=alpha)
-    return (map_arrays(S.elu_grad, [g, x, out], dt, (float(alpha),), primitive='elu'),)
+    return (map_arrays(scalar.elu_grad, [g, x, out], dt, (float(alpha),), primitive='elu'),)
 
 
-sigmoid = _unary('sigmoid', S.sigmoid, S.sigmoid_grad, 'out')
-hard_sigmoid = _unary('hard_sigmoid', S.hard_sigmoid, S.hard_sigmoid_grad, 'x',
+sigmoid = _unary('sigmoid', scalar.sigmoid, scalar.sigmoid_grad, 'out')
+hard_sigmoid = _unary('hard_sigmoid', scalar.hard_sigmoid, scalar.hard_sigmoid_grad, 'x',
                       params=(0.2, 0.5))
-tanh = _unary('tanh', S.tanh, S.tanh_grad, 'out')
-softplus = _unary('softplus', S.softplus, S.softplus_grad, 'x')
-softsign = _unary('softsign', S.softsign, S.softsign_grad, 'x')
+tanh = _unary('tanh', scalar.tanh, scalar.tanh_grad, 'out')
+softplus = _unary('softplus', scalar.softplus, scalar.softplus_grad, 'x')
+softsign = _unary('softsign', scalar.softsign, scalar.softsign_grad, 'x')
 
 
 @accel_primitive('softmax')
@@ -82,13 +82,13 @@ def softmax(x, axis=-1):
     dt = forward_dtype('softmax', x, axis=axis)
     if x.dtype != dt:
         x = cast_array(x, dt)
-    return SM.softmax(x, axis)
+    return softmax_kernels.softmax(x, axis)
 
 
 @softmax.defgrad
 def _softmax_grad(g, out, x, axis=-1):
     (dt,) = grad_dtypes('softmax', g, out, x, axis=axis)
-    gx = SM.softmax_grad(device(g, 'softmax'), device(out, 'softmax'), axis)
+    gx = softmax_kernels.softmax_grad(device(g, 'softmax'), device(out, 'softmax'), axis)
     return (gx if gx.dtype == dt else cast_array(gx, dt),)
 
 

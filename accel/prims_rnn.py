@@ -1,19 +1,22 @@
 """accel's recurrent primitives (mirror of `refkeras/backend/prims_rnn.py`)."""
+import inspect
+
 import numpy as np
 
 from accel import arrays
 from accel.errors import AccelShapeError
-from accel.kernels import lstm as L
+from accel.kernels import lstm
 from accel.kernels.copy import cast
 from accel.operands import device, unbroadcast
 from accel.registry import accel_primitive
+from refkeras.backend.registry import REGISTRY
 
 
 def _checked(x_part, h_part, bias, c_prev, activation, recurrent_activation):
     for name in (activation, recurrent_activation):
-        if name not in L.ACTIVATIONS:
+        if name not in lstm.ACTIVATIONS:
             raise ValueError("primitive 'lstm_gates': unknown activation %r (expected one of %s)"
-                             % (name, ', '.join(sorted(L.ACTIVATIONS))))
+                             % (name, ', '.join(sorted(lstm.ACTIVATIONS))))
     parts = [device(v, 'lstm_gates') for v in (x_part, h_part, bias, c_prev)]
     c_prev = parts[3]
     gates = (4,) + tuple(c_prev.shape)
@@ -36,7 +39,7 @@ def _split_forward(x_part, h_part, bias, c_prev, activation='tanh',
     """One LSTM step, gates summed and activated in one kernel: `(2, batch, units)`."""
     x_part, h_part, bias, c_prev = _checked(x_part, h_part, bias, c_prev, activation,
                                             recurrent_activation)
-    return L.lstm_forward(x_part, h_part, bias, c_prev, activation, recurrent_activation)
+    return lstm.lstm_forward(x_part, h_part, bias, c_prev, activation, recurrent_activation)
 
 
 def _split_grad(g, out, x_part, h_part, bias, c_prev, activation='tanh',
@@ -46,8 +49,8 @@ def _split_grad(g, out, x_part, h_part, bias, c_prev, activation='tanh',
     g, out = device(g, 'lstm_gates'), device(out, 'lstm_gates')
     g = g if g.dtype == c_prev.dtype else cast(g, c_prev.dtype)
     out = out if out.dtype == c_prev.dtype else cast(out, c_prev.dtype)
-    g_z, g_c = L.lstm_backward(g, out, x_part, h_part, bias, c_prev, activation,
-                               recurrent_activation)
+    g_z, g_c = lstm.lstm_backward(g, out, x_part, h_part, bias, c_prev, activation,
+                                  recurrent_activation)
     return (unbroadcast(g_z, x_part), unbroadcast(g_z, h_part), unbroadcast(g_z, bias), g_c)
 
 
@@ -74,9 +77,7 @@ def _fused_grad(g, out, z, c_prev, activation='tanh', recurrent_activation='hard
 # is moving from one to the other); the kernel does both, and accel registers
 # the form the reference has, so that the signatures stay identical.
 def _reference_form():
-    import inspect
 
-    from refkeras.backend.registry import REGISTRY
     ref = REGISTRY.get('lstm_gates')
     if ref is None:
         return None

@@ -34,6 +34,7 @@ from accel.errors import AccelDtypeError, AccelShapeError
 from accel.kernels import updates as kernels
 from accel.kernels.elementwise import device_operands
 from accel.registry import accel_primitive
+from refkeras.backend.registry import REGISTRY
 
 _FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _OUTPUT_DTYPES = {}
@@ -57,7 +58,6 @@ def _output_dtypes(name, operands, attrs):
            tuple(sorted((k, repr(v)) for k, v in attrs.items())))
     hit = _OUTPUT_DTYPES.get(key)
     if hit is None:
-        from refkeras.backend.registry import REGISTRY
         with np.errstate(all='ignore'):
             outs = REGISTRY[name].forward(*[_placeholder(x) for x in operands], **attrs)
         hit = tuple(np.asarray(o).dtype for o in outs)

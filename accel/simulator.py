@@ -24,9 +24,11 @@ def install():
 
     Does nothing unless Numba's CUDA simulator is the active CUDA target.
     """
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     from numba.core import config
     if _INSTALLED or not config.ENABLE_CUDASIM:
         return
+    # Imported here: numba.cuda waits until the GPU or the simulator is chosen.
     from numba.cuda.simulator import kernelapi
     unlocked = kernelapi.FakeCUDAShared.array
     lock = threading.Lock()

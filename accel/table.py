@@ -8,6 +8,7 @@ gradient, so that nothing can fall back to the host silently; `missing()` lists
 what is lacking (the coverage test prints it).
 """
 from accel.errors import AccelError
+from accel.registry import ACCEL_REGISTRY
 
 _LOADED = []
 
@@ -20,7 +21,6 @@ def _load():
         from accel import prims_ctc  # noqa: F401
         from accel import prims_gru  # noqa: F401
         _LOADED.append(True)
-    from accel.registry import ACCEL_REGISTRY
     return ACCEL_REGISTRY
 
 
@@ -39,6 +39,7 @@ def missing():
         every differentiable one (with a reference gradient rule) whose accel
         twin has no gradient rule.
     """
+    # Imported here: at the top it would be a circular import.
     from refkeras.backend.registry import REGISTRY
     accel = _load()
     gaps = []
@@ -55,6 +56,7 @@ def missing():
 
 def extra():
     """accel primitives with no reference twin (sorted names); should be empty."""
+    # Imported here: at the top it would be a circular import.
     from refkeras.backend.registry import REGISTRY
     return sorted(set(_load()) - set(REGISTRY))
 
@@ -74,6 +76,7 @@ def implementation_table():
     if gaps:
         raise IncompleteTableError('accel lacks %d reference primitive part(s): %s'
                                    % (len(gaps), ', '.join('%s.%s' % g for g in gaps)))
+    # Imported here: at the top it would be a circular import.
     from refkeras.backend.registry import REGISTRY
     accel = _load()
     return {name: accel[name] for name in REGISTRY}

@@ -43,12 +43,12 @@ def accel_matmul():
     (Numba's default allocator calls cuMemAlloc for every new array, which is not
     what is measured here); falls back to the `matmul` primitive if the kernel's
     interface changed."""
-    from accel.kernels import gemm as G
+    from accel.kernels import gemm
     try:
         def matmul(a, b, out=None):
-            return G.gemm(G.matrix_view(a, ()), G.matrix_view(b, ()), (), a.dtype, out=out)
+            return gemm.gemm(gemm.matrix_view(a, ()), gemm.matrix_view(b, ()), (), a.dtype, out=out)
         return matmul, 'kernel %d x %d x %d tile, %d x %d outputs per thread, %d threads' % (
-            G.BM, G.BN, G.BK, G.TM, G.TN, G.THREADS)
+            gemm.BM, gemm.BN, gemm.BK, gemm.TM, gemm.TN, gemm.THREADS)
     except AttributeError:  # pragma: no cover (kernel module reorganised)
         from accel.table import registered
         prim = registered()['matmul']

@@ -7,11 +7,9 @@ on variables, under a gradient tape (differentiable) and on symbolic tensors.
 import warnings
 
 from refkeras import backend as K
+# The SELU constants (Klambauer et al., 2017), kept with the activation table.
+from refkeras.backend.prims_nn import SELU_ALPHA, SELU_SCALE
 from refkeras.utils.generic_utils import deserialize_keras_object
-
-# The SELU constants (Klambauer et al., 2017, "Self-Normalizing Neural Networks").
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def softmax(x, axis=-1):

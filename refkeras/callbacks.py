@@ -55,6 +55,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from refkeras import backend as K
+from refkeras.distributed import state as distributed_state
 from refkeras.utils.progbar import Progbar
 
 
@@ -440,6 +441,8 @@ class ModelCheckpoint(Callback):
             self.model.save(filepath, overwrite=True)
 
     def on_epoch_end(self, epoch, logs=None):
+        if not distributed_state.is_root():
+            return  # in a distributed job only rank 0 writes (docs/distributed.md)
         logs = logs or {}
         self.epochs_since_last_save += 1
         if self.epochs_since_last_save < self.period:

@@ -34,6 +34,7 @@ def _summary_writer(log_dir):
         OSError: if `log_dir` cannot be created or written.
     """
     try:
+        # Imported here: optional dependency (the 'tensorboard' extra).
         from tensorboardX import SummaryWriter
     except ImportError:
         raise ImportError('The TensorBoard callback writes its event files with tensorboardX: '
@@ -85,10 +86,15 @@ def _graph_def(model):
     inputs are the layers it reads from (`name:k` for a layer's `k`-th
     output) and its `_output_shapes` are the layer's output shapes.
     """
+    # Imported here: optional dependency (the 'tensorboard' extra).
     from tensorboardX.proto.attr_value_pb2 import AttrValue
+    # Imported here: optional dependency (the 'tensorboard' extra).
     from tensorboardX.proto.graph_pb2 import GraphDef
+    # Imported here: optional dependency (the 'tensorboard' extra).
     from tensorboardX.proto.node_def_pb2 import NodeDef
+    # Imported here: optional dependency (the 'tensorboard' extra).
     from tensorboardX.proto.tensor_shape_pb2 import TensorShapeProto
+    # Imported here: optional dependency (the 'tensorboard' extra).
     from tensorboardX.proto.versions_pb2 import VersionDef
 
     def shape_proto(shape):
@@ -207,6 +213,7 @@ class TensorBoard(Callback):
                 self._metadata_path(layer.name)
         self.writer = _summary_writer(self.log_dir)
         if self.write_graph:
+            # Imported here: optional dependency (the 'tensorboard' extra).
             from tensorboardX.proto import event_pb2
             event = event_pb2.Event(graph_def=_graph_def(self.model).SerializeToString())
             self.writer._get_file_writer().add_event(event)

@@ -227,6 +227,10 @@ class Optimizer(object):
             ValueError: if `loss` was not computed on a tape (so no gradient
                 can be taken) and `params` is not empty.
         """
+        return self._clipped(self._unclipped_gradients(loss, params))
+
+    def _unclipped_gradients(self, loss, params):
+        """The gradients of `loss` with respect to `params` (see `get_gradients`)."""
         params = list(params)
         if isinstance(loss, K.SymbolicTensor):
             grads = K.gradients(loss, params)
@@ -240,6 +244,15 @@ class Optimizer(object):
                              'the loss with backend functions inside '
                              '`with K.GradientTape(params):`.'
                              % (self.__class__.__name__, type(loss).__name__))
+        return grads
+
+    def _clipped(self, grads):
+        """`grads` clipped by `clipnorm` then `clipvalue`, where they are set.
+
+        Split from `get_gradients` so that a distributed optimizer can clip the
+        gradients averaged over its ranks, as one process clips the gradient
+        of the whole batch.
+        """
         if getattr(self, 'clipnorm', 0) > 0:
             total = sum(K.sum(K.square(g)) for g in grads)
             norm = K.sqrt(K.cast(total, K.floatx()))

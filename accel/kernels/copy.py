@@ -15,6 +15,7 @@ from accel.arrays import contiguous_strides
 from accel.kernels.launch import (MAX_BLOCKS, coalesce, cuda, grid_1d, kernel_factory,
                                   numba_type, run,
                                   strided_offset)
+from accel.kernels.launch import broadcast_strides
 
 TILE = 32
 TILE_ROWS = 8  # threads per tile column: each thread moves TILE / TILE_ROWS elements
@@ -113,7 +114,6 @@ def cast(x, dtype):
 
 def broadcast_to(x, shape):
     """`x` broadcast to `shape`, materialised as a new contiguous array."""
-    from accel.kernels.launch import broadcast_strides
     return copy_strided(x, shape, broadcast_strides(x.shape, shape))
 
 

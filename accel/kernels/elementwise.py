@@ -14,6 +14,7 @@ operand dtypes and ranks.
 import numpy as np
 
 from accel import arrays
+from accel.arrays import contiguous_strides
 from accel.errors import AccelShapeError
 from accel.kernels.launch import (broadcast_strides, coalesce, cuda, grid_1d, kernel_factory, run,
                                   strided_offset)
@@ -107,7 +108,6 @@ def map_arrays(fn, operands, out_dtype, params=(), primitive='?', out_shape=None
     if n == 0:
         return out
     strides = [broadcast_strides(o.shape, shape) for o in ops]
-    from accel.arrays import contiguous_strides
     iter_shape, merged = coalesce(shape, contiguous_strides(shape), *strides)
     merged = merged[1:]
     pdt = param_dtype(out_dtype).type

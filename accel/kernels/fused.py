@@ -31,6 +31,7 @@ from accel.kernels.reduce import ROW_THREADS, _max, reduce
 from accel.kernels.scalar import (ONE, ZERO, safe_exp, safe_expm1, safe_log, safe_log1p,
                                   safe_tanh, stable_sigmoid)
 from accel.kernels.softmax import _tree
+from refkeras.backend.prims_nn import SELU_ALPHA, SELU_SCALE
 
 #: Kernel codes of the activations `prims_fused.FUSED_ACTIVATIONS` names.
 ACTIVATIONS = {'linear': 0, 'relu': 1, 'elu': 2, 'selu': 3, 'sigmoid': 4, 'hard_sigmoid': 5,
@@ -41,13 +42,11 @@ _NEEDS_PREACTIVATION = (3, 5, 7, 8)
 # The constants the activations use, passed to the kernels in the computing
 # dtype (as NumPy converts the reference's Python floats): selu's alpha and
 # scale, hard_sigmoid's slope and offset, and its kink at 2.5.
-_SELU_ALPHA = 1.6732632423543772848170429916717
-_SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def _params(dtype):
     t = np.dtype(dtype).type
-    return (t(_SELU_ALPHA), t(_SELU_SCALE), t(0.2), t(0.5), t(2.5))
+    return (t(SELU_ALPHA), t(SELU_SCALE), t(0.2), t(0.5), t(2.5))
 
 
 @cuda.jit(device=True)

@@ -36,6 +36,7 @@ from numba import int64
 
 from accel import arrays
 from accel.errors import AccelIndexError
+from accel.kernels.copy import cast
 from accel.kernels.launch import MAX_BLOCKS, SIMULATOR, cuda, grid_1d, run
 
 #: Keys one block sorts in shared memory (with SORT_CHUNK / 2 threads, one
@@ -305,7 +306,6 @@ def scatter_add(g, indices, x_shape, axis, dtype, primitive='gather', chunk=SORT
         return gx
     keys, count = sorted_keys(indices, axis_len, chunk)
     if g.dtype != np.dtype(dtype):
-        from accel.kernels.copy import cast
         g = cast(g, dtype)
     blocks, threads = grid_1d(pre * count * post)
     run(_segment_sum, blocks, threads, gx.data, g.data, keys.data, pre, count, axis_len, post,

@@ -23,6 +23,7 @@ import numpy as np
 
 from accel import arrays
 from accel.arrays import contiguous_strides
+from accel.kernels.copy import fill
 from accel.kernels.launch import MAX_BLOCKS, cuda, kernel_factory, numba_type, run
 
 from accel.kernels.launch import SIMULATOR  # noqa: E402
@@ -188,7 +189,6 @@ def gemm(a, b, batch_shape, out_dtype, out=None):
     if out.size == 0:
         return out
     if K == 0:
-        from accel.kernels.copy import fill
         return fill(out, 0)
     batch = int(np.prod(batch_shape, dtype=np.int64))
     kernel_batch = batch_shape or (1,)

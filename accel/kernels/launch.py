@@ -8,11 +8,12 @@ import numpy as np
 from accel.device import require
 
 require()
-from numba import cuda  # noqa: E402  (only after a device or the simulator is confirmed)
-
+# Numba after `require()`: only once a device or the simulator is confirmed.
+from numba import cuda, from_dtype  # noqa: E402
 from numba.core import config  # noqa: E402
 
 from accel import simulator  # noqa: E402
+from accel.arrays import contiguous_strides  # noqa: E402
 
 simulator.install()   # a no-op on a GPU
 
@@ -77,7 +78,6 @@ def coalesce(shape, *strides):
 
 def broadcast_strides(shape, out_shape):
     """Element strides reading a C-contiguous array of `shape` broadcast to `out_shape`."""
-    from accel.arrays import contiguous_strides
     own = contiguous_strides(shape)
     lead = len(out_shape) - len(shape)
     strides = [0] * lead
@@ -88,7 +88,6 @@ def broadcast_strides(shape, out_shape):
 
 def numba_type(dtype):
     """The Numba scalar type of a NumPy dtype."""
-    from numba import from_dtype
     return from_dtype(np.dtype(dtype))
 
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from accel import arrays
 from accel.kernels.launch import cuda, grid_1d, run
+from refkeras.backend.prims_nn import generator
 
 _MASK = np.uint64(0xFFFFFFFF)
 _SHIFT = np.uint64(32)
@@ -116,7 +117,6 @@ def _binomial_kernel(out, n, k0, k1, p):
 
 def draw_key(seed):
     """Two 32-bit key words from the reference's generator for `seed`."""
-    from refkeras.backend.prims_nn import generator
     words = generator(seed).randint(0, 2 ** 32, size=2, dtype=np.uint64)
     return np.uint64(words[0]), np.uint64(words[1])
 

@@ -28,6 +28,8 @@ from numba import int64
 
 from accel import arrays
 from accel.errors import AccelShapeError
+from accel.kernels.copy import transpose
+from accel.kernels.copy import cast
 from accel.kernels.launch import (MAX_BLOCKS, SIMULATOR, cuda, grid_1d, kernel_factory, next_pow2,
                                   numba_type, run)
 from accel.kernels.scalar import safe_exp
@@ -255,7 +257,6 @@ def canonical(x, axes):
         return x, 1, sizes[0], sizes[1]
     if pattern == (False, True, False):
         return x, sizes[0], sizes[1], sizes[2]
-    from accel.kernels.copy import transpose
     kept = [d for d in range(x.ndim) if d not in axes]
     moved = transpose(x, kept + sorted(axes))
     outer = int(np.prod([x.shape[d] for d in kept], dtype=np.int64))
@@ -523,7 +524,6 @@ def cumprod(x, axis, out_dtype):
     if x.size == 0:
         return out
     if x.dtype != out_dtype:
-        from accel.kernels.copy import cast
         x = cast(x, out_dtype)
     length = x.shape[ax]
     outer = int(np.prod(x.shape[:ax], dtype=np.int64))
@@ -565,7 +565,6 @@ def cumprod_grad(x, g, axis):
     result = arrays.empty(x.shape, out_dtype)
     if x.size == 0:
         return result.reshape(shape)
-    from accel.kernels.copy import cast
     if x.dtype != out_dtype:
         x = cast(x, out_dtype)
     if g.dtype != out_dtype:
@@ -612,7 +611,6 @@ def prod_grad(x, g, axes):
         return arrays.empty(x.shape, out_dtype)
     src, outer, length, inner = canonical(x, axes)
     if src.dtype != out_dtype:
-        from accel.kernels.copy import cast
         src = cast(src, out_dtype)
     result = arrays.empty(src.shape, out_dtype)
     blocks, threads = grid_1d(outer * inner)
@@ -623,7 +621,6 @@ def prod_grad(x, g, axes):
     # undo the transposition that `canonical` made
     kept = [d for d in range(x.ndim) if d not in axes]
     order = kept + list(axes)
-    from accel.kernels.copy import transpose
     moved_shape = tuple(x.shape[d] for d in order)
     return transpose(result.reshape(moved_shape), tuple(int(i) for i in np.argsort(order)))
 

@@ -9,6 +9,7 @@ Reduction orders are fixed, so results are deterministic.
 import numpy as np
 
 from accel import arrays
+from accel.kernels.copy import cast
 from accel.kernels.launch import (MAX_BLOCKS, cuda, grid_1d, kernel_factory, next_pow2,
                                   numba_type, run)
 from accel.kernels.reduce import ROW_THREADS, _add, _max, normalize_axes
@@ -159,7 +160,6 @@ def softmax_grad(g, y, axis=-1):
     """`y * (g - sum(g * y))` along `axis`: the gradient through a softmax output `y`."""
     dtype = np.result_type(g.dtype, y.dtype)
     if g.dtype != dtype or y.dtype != dtype:
-        from accel.kernels.copy import cast
         g, y = cast(g, dtype), cast(y, dtype)
     gx = arrays.empty(y.shape, dtype)
     if y.size == 0:

@@ -11,6 +11,7 @@ Numba is imported only when 'numba' is chosen.
 import contextlib as _contextlib
 
 from refkeras.backend import config as _config
+from refkeras.backend import plugins as _plugins
 from refkeras.backend import prims_array, prims_conv, prims_math, prims_nn  # noqa: F401 (register primitives)
 from refkeras.backend import prims_fused, prims_updates  # noqa: F401 (register primitives)
 from refkeras.backend import prims_ctc, prims_gru  # noqa: F401 (register primitives)
@@ -32,21 +33,28 @@ from refkeras.backend.tensors import SymbolicTensor, Traced, Variable  # noqa: F
 from refkeras.backend import state as _state  # noqa: E402
 from refkeras.backend import tape as _tape  # noqa: E402
 from refkeras.backend import tensors as _tensors  # noqa: E402
+from refkeras.backend import graph, prims_nn as _nn
 
 
 def _install(name):
     """Routes the primitives to a backend, which then keeps the new values.
 
     # Arguments
-        name: 'numpy' (the reference) or 'numba' (accel).
+        name: 'numpy' (the reference) or the name of a backend plugin, such
+            as 'numba' (accel; see `plugins.py`).
     """
-    if name == 'numba':
-        from accel.backend import implementation  # imports Numba
-        table, arrays = implementation()
-    else:
-        table, arrays = None, None
+    plugin = None if name == 'numpy' else _plugins.find(name)
+    table, arrays = (None, None) if plugin is None else plugin.implementation()
     _tape.set_implementation_table(table, arrays)
-    _state.set_backend_name(name)
+    _state.set_backend(name, plugin)
+
+
+def batch_feed():
+    """How the running backend takes the batches of the training loops: None
+    to be handed host arrays batch by batch (the reference), or the backend's
+    own feed (accel's prefetcher; see `refkeras.engine.feeding`)."""
+    plugin = _state.backend_plugin()
+    return None if plugin is None else plugin.batch_feed()
 
 
 @_contextlib.contextmanager
@@ -67,14 +75,15 @@ def using_backend(name):
     """
     chosen = _config.choose_backend(_config._check_backend(name, 'using_backend'),
                                     'using_backend(%r)' % (name,))
-    previous = (_state.backend(), _tape.implementation_table(), _tensors.backend_arrays())
+    previous = (_state.backend(), _state.backend_plugin(), _tape.implementation_table(),
+                _tensors.backend_arrays())
     _install(chosen)
     try:
         yield
     finally:
-        name_before, table, arrays = previous
+        name_before, plugin_before, table, arrays = previous
         _tape.set_implementation_table(table, None if arrays is _tensors.HostArrays else arrays)
-        _state.set_backend_name(name_before)
+        _state.set_backend(name_before, plugin_before)
 
 
 _loaded, _path = _config.load()
@@ -88,7 +97,6 @@ def clear_session():
 
     Layers created afterwards are numbered from 1 again (`dense_1`, ...).
     """
-    from refkeras.backend import graph, prims_nn as _nn
     _state.reset_uids()
     graph.reset_learning_phase()
     _nn.reset_seeded_generators()

@@ -9,9 +9,9 @@ Implements the FAQ's "Where is the Keras configuration file stored?":
 - the environment variable `KERAS_BACKEND` overrides the file's backend.
 
 The backends (`choose_backend`): `numpy` is the reference, `numba` the
-accelerator (the `accel` package, Numba CUDA kernels), and `auto`, the value
-written to a new file, picks `numba` when accel is installed and a CUDA GPU is
-visible, `numpy` otherwise, so that, as the FAQ says of TensorFlow, code runs
+accelerator (the `accel` package, Numba CUDA kernels, found as a plugin: see
+`plugins.py`), and `auto`, the value written to a new file, picks `numba` when
+accel is installed and a CUDA GPU is visible, `numpy` otherwise, so that, as the FAQ says of TensorFlow, code runs
 on the GPU when there is one and `CUDA_VISIBLE_DEVICES=""` runs it on the CPU.
 An explicit `numpy` always runs the reference; an explicit `numba` where
 neither a GPU nor the CUDA simulator is available is an error saying what is
@@ -23,10 +23,11 @@ and failed on bare asserts), and a backend name from another Keras
 (`tensorflow`, `theano`, `cntk`) falls back to `numpy` with one warning, so
 that refkeras can share `~/.keras` with a real Keras install.
 """
-import importlib.util
 import json
 import os
 import warnings
+
+from refkeras.backend import plugins
 
 DEFAULTS = {
     'floatx': 'float32',
@@ -130,17 +131,16 @@ def validate(config, where, check_backend=True):
 
 
 def accel_gpu_ready():
-    """Whether accel is installed and a real CUDA GPU is visible to it.
+    """Whether the 'numba' backend (accel) is installed and a real CUDA GPU is
+    visible to it.
 
     Asked without importing Numba (so importing refkeras stays fast when the
-    reference runs): accel's device probe loads the CUDA driver library and
+    reference runs): the plugin's probe loads the CUDA driver library and
     counts the GPUs it shows, honouring `CUDA_VISIBLE_DEVICES` (`""` hides
     them all). The CUDA simulator does not count: it is for tests.
     """
-    if importlib.util.find_spec('accel') is None:
-        return False
-    from accel import device
-    return device.gpu_usable()
+    plugin = plugins.find('numba')
+    return plugin is not None and plugin.gpu_ready()
 
 
 def choose_backend(requested, where, gpu_ready=accel_gpu_ready):
@@ -155,25 +155,21 @@ def choose_backend(requested, where, gpu_ready=accel_gpu_ready):
         'numba' for 'numba', and for 'auto' when `gpu_ready()`; otherwise 'numpy'.
 
     # Raises
-        BackendUnavailableError: for 'numba' when accel is not installed, or
-            finds neither a CUDA GPU nor the simulator (`NUMBA_ENABLE_CUDASIM=1`);
-            the message says which.
+        BackendUnavailableError: for 'numba' when no installed package provides
+            it, or it finds neither a CUDA GPU nor the simulator
+            (`NUMBA_ENABLE_CUDASIM=1`); the message says which.
     """
     if requested == 'auto':
         return 'numba' if gpu_ready() else 'numpy'
     if requested != 'numba':
         return 'numpy'
-    if importlib.util.find_spec('accel') is None:
-        raise BackendUnavailableError(
-            '%s asks for the "numba" backend, but the accel package is not installed '
-            '(pip install "refkeras[accel]").' % where)
-    from accel import device
-    try:
-        device.require()
-    except device.AccelUnavailableError as err:
+    plugin = plugins.find('numba')
+    if plugin is None:
+        raise BackendUnavailableError(plugins.missing_plugin_message('numba', where))
+    reason = plugin.unavailable_reason()
+    if reason is not None:
         raise BackendUnavailableError('%s asks for the "numba" backend, which cannot run here: %s '
-                                      'Use "numpy" (the reference) or "auto".'
-                                      % (where, err)) from None
+                                      'Use "numpy" (the reference) or "auto".' % (where, reason))
     return 'numba'
 
 

@@ -1,4 +1,4 @@
-"""Symbolic graphs, evaluated eagerly (DESIGN.md, invariant 4).
+"""Symbolic graphs, evaluated eagerly (docs/design.md, invariant 4).
 
 A `SymbolicTensor` knows the node that computes it. Two kinds of node exist:
 
@@ -16,6 +16,8 @@ import contextlib
 
 import numpy as np
 
+from refkeras.backend import tape as tape_module
+from refkeras.backend.tape import GradientTape, active_tape
 from refkeras.backend.tensors import SymbolicTensor, Traced, any_symbolic
 
 LEARNING_PHASE = SymbolicTensor((), dtype='uint8', name='keras_learning_phase')
@@ -108,7 +110,6 @@ def infer_output_shapes(fn, inputs_structure):
         (shapes, dtypes, is_sequence): lists of shapes and dtypes, and whether
         `fn` returned a list/tuple.
     """
-    from refkeras.backend import tape as tape_module
     def run(fill):
         def concrete(v):
             if v is LEARNING_PHASE:
@@ -263,7 +264,6 @@ def evaluate(outputs, feed, phase=0, order=None, return_masks=False, feed_masks=
     # Returns
         The list of output values (and the list of masks if asked).
     """
-    from refkeras.backend.tape import GradientTape, active_tape
     try:
         return _evaluate(outputs, feed, phase, order, return_masks, feed_masks)
     except GradientsNeedRecordingError:

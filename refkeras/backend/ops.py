@@ -11,10 +11,10 @@ import builtins
 import numpy as np
 
 from refkeras.backend import graph as graph_module
-from refkeras.backend import prims_array as A
-from refkeras.backend import prims_fused as F
-from refkeras.backend import prims_math as M
-from refkeras.backend import prims_nn as N
+from refkeras.backend import prims_array
+from refkeras.backend import prims_fused
+from refkeras.backend import prims_math
+from refkeras.backend import prims_nn
 from refkeras.backend import state
 from refkeras.backend.graph import LEARNING_PHASE, symbolic_aware
 from refkeras.backend.tape import GradientTape, active_tape, apply
@@ -33,8 +33,7 @@ def _t(x):
         return float(x)
     if isinstance(x, np.integer):
         return int(x)
-    if isinstance(x, (np.ndarray, Variable, Traced, SymbolicTensor, int, float, bool,
-                      np.floating)):
+    if isinstance(x, (np.ndarray, Variable, Traced, SymbolicTensor, int, float, bool, np.floating)):
         return x
     if isinstance(x, (list, tuple)):
         return np.asarray(x, dtype=state.floatx())
@@ -367,7 +366,7 @@ def ones_like(x, dtype=None, name=None):
 @symbolic_aware
 def identity(x, name=None):
     """`x` itself (a differentiable identity)."""
-    return apply(M.add, x, 0)
+    return apply(prims_math.add, x, 0)
 
 
 def random_uniform_variable(shape, low, high, dtype=None, name=None, seed=None):
@@ -441,41 +440,41 @@ def _unary(prim, doc=None):
     return symbolic_aware(op)
 
 
-add = _binary(M.add, 'Elementwise `x + y` with broadcasting.')
-subtract = _binary(M.subtract, 'Elementwise `x - y` with broadcasting.')
-multiply = _binary(M.multiply, 'Elementwise `x * y` with broadcasting.')
-divide = _binary(M.divide, 'Elementwise `x / y` with broadcasting.')
-power = _binary(M.power, 'Elementwise `x ** y` with broadcasting.')
-maximum = _binary(M.maximum, 'Elementwise maximum.')
-minimum = _binary(M.minimum, 'Elementwise minimum.')
-equal = _binary(M.equal, 'Elementwise equality (bool).')
-not_equal = _binary(M.not_equal, 'Elementwise inequality (bool).')
-greater = _binary(M.greater, 'Elementwise `x > y` (bool).')
-greater_equal = _binary(M.greater_equal, 'Elementwise `x >= y` (bool).')
-less = _binary(M.less, 'Elementwise `x < y` (bool).')
-less_equal = _binary(M.less_equal, 'Elementwise `x <= y` (bool).')
+add = _binary(prims_math.add, 'Elementwise `x + y` with broadcasting.')
+subtract = _binary(prims_math.subtract, 'Elementwise `x - y` with broadcasting.')
+multiply = _binary(prims_math.multiply, 'Elementwise `x * y` with broadcasting.')
+divide = _binary(prims_math.divide, 'Elementwise `x / y` with broadcasting.')
+power = _binary(prims_math.power, 'Elementwise `x ** y` with broadcasting.')
+maximum = _binary(prims_math.maximum, 'Elementwise maximum.')
+minimum = _binary(prims_math.minimum, 'Elementwise minimum.')
+equal = _binary(prims_math.equal, 'Elementwise equality (bool).')
+not_equal = _binary(prims_math.not_equal, 'Elementwise inequality (bool).')
+greater = _binary(prims_math.greater, 'Elementwise `x > y` (bool).')
+greater_equal = _binary(prims_math.greater_equal, 'Elementwise `x >= y` (bool).')
+less = _binary(prims_math.less, 'Elementwise `x < y` (bool).')
+less_equal = _binary(prims_math.less_equal, 'Elementwise `x <= y` (bool).')
 
-negative = _unary(M.negative)
-abs = _unary(M.abs)  # noqa: A001
-square = _unary(M.square)
-sqrt = _unary(M.sqrt)
-exp = _unary(M.exp)
-log = _unary(M.log)
-sin = _unary(M.sin)
-cos = _unary(M.cos)
-sign = _unary(M.sign)
-round = _unary(M.round_)  # noqa: A001
-tanh = _unary(N.tanh)
-sigmoid = _unary(N.sigmoid)
-hard_sigmoid = _unary(N.hard_sigmoid)
-softplus = _unary(N.softplus)
-softsign = _unary(N.softsign)
+negative = _unary(prims_math.negative)
+abs = _unary(prims_math.abs)  # noqa: A001
+square = _unary(prims_math.square)
+sqrt = _unary(prims_math.sqrt)
+exp = _unary(prims_math.exp)
+log = _unary(prims_math.log)
+sin = _unary(prims_math.sin)
+cos = _unary(prims_math.cos)
+sign = _unary(prims_math.sign)
+round = _unary(prims_math.round_)  # noqa: A001
+tanh = _unary(prims_nn.tanh)
+sigmoid = _unary(prims_nn.sigmoid)
+hard_sigmoid = _unary(prims_nn.hard_sigmoid)
+softplus = _unary(prims_nn.softplus)
+softsign = _unary(prims_nn.softsign)
 
 
 @symbolic_aware
 def pow(x, a):  # noqa: A001
     """Elementwise `x ** a`."""
-    return apply(M.power, _t(x), _t(a))
+    return apply(prims_math.power, _t(x), _t(a))
 
 
 @symbolic_aware
@@ -483,13 +482,13 @@ def clip(x, min_value, max_value):
     """Clamps to `[min_value, max_value]` (`max_value < min_value` clamps to min)."""
     if max_value is not None and min_value is not None and max_value < min_value:
         max_value = min_value
-    return apply(M.clip, _t(x), min_value=min_value, max_value=max_value)
+    return apply(prims_math.clip, _t(x), min_value=min_value, max_value=max_value)
 
 
 @symbolic_aware
 def cast(x, dtype):
     """Converts to `dtype`."""
-    return apply(M.cast, _t(x), dtype=np.dtype(dtype).name)
+    return apply(prims_math.cast, _t(x), dtype=np.dtype(dtype).name)
 
 
 def cast_to_floatx(x):
@@ -501,8 +500,8 @@ def cast_to_floatx(x):
 def stop_gradient(variables):
     """`variables` (one tensor or a list) with gradients blocked."""
     if isinstance(variables, (list, tuple)):
-        return [apply(M.stop_gradient, _t(v)) for v in variables]
-    return apply(M.stop_gradient, _t(variables))
+        return [apply(prims_math.stop_gradient, _t(v)) for v in variables]
+    return apply(prims_math.stop_gradient, _t(variables))
 
 
 @symbolic_aware
@@ -533,7 +532,7 @@ def switch(condition, then_expression, else_expression):
         # A Python-level choice: the condition is read on the host.
         return then_expression if bool(backend_arrays().to_host(cond)) else else_expression
     cond_nd = cond.reshape(cond.shape + (1,) * (ndim(then_expression) - cond.ndim))
-    return apply(M.where, cond_nd, _t(then_expression), _t(else_expression))
+    return apply(prims_math.where, cond_nd, _t(then_expression), _t(else_expression))
 
 
 # --- matrix products -----------------------------------------------------------
@@ -555,15 +554,15 @@ def dot(x, y):
     x, y = _t(x), _t(y)
     if ndim(y) <= 2 and ndim(x) >= 2:
         if ndim(y) == 1:
-            return reshape(apply(A.matmul, x, reshape(y, (-1, 1))), int_shape(x)[:-1])
-        return apply(A.matmul, x, y)
+            return reshape(apply(prims_array.matmul, x, reshape(y, (-1, 1))), int_shape(x)[:-1])
+        return apply(prims_array.matmul, x, y)
     if ndim(x) == 1:
         return reshape(dot(reshape(x, (1, -1)), y), int_shape(y)[:-2] + int_shape(y)[-1:])
     # y of rank > 2: move y's contracted axis first and flatten the rest.
     ys = int_shape(y)
     perm = [ndim(y) - 2] + [i for i in range(ndim(y)) if i != ndim(y) - 2]
     y2 = reshape(permute_dimensions(y, perm), (ys[-2], -1))
-    out = apply(A.matmul, x, y2)
+    out = apply(prims_array.matmul, x, y2)
     return reshape(out, int_shape(x)[:-1] + ys[:-2] + ys[-1:])
 
 
@@ -600,7 +599,7 @@ def batch_dot(x, y, axes=None):
     xs, ys = int_shape(xt), int_shape(yt)
     x3 = reshape(xt, (xs[0], -1, xs[-1]))
     y3 = reshape(yt, (ys[0], ys[1], -1))
-    out = apply(A.matmul, x3, y3)
+    out = apply(prims_array.matmul, x3, y3)
     out_shape = (xs[0],) + xs[1:-1] + ys[2:]
     out = reshape(out, out_shape)
     if len(out_shape) == 1:
@@ -611,13 +610,13 @@ def batch_dot(x, y, axes=None):
 @symbolic_aware
 def transpose(x):
     """Reverses the axes."""
-    return apply(A.transpose, _t(x))
+    return apply(prims_array.transpose, _t(x))
 
 
 @symbolic_aware
 def permute_dimensions(x, pattern):
     """Permutes the axes by `pattern`."""
-    return apply(A.transpose, _t(x), axes=tuple(pattern))
+    return apply(prims_array.transpose, _t(x), axes=tuple(pattern))
 
 
 # --- shapes -------------------------------------------------------------------
@@ -625,7 +624,7 @@ def permute_dimensions(x, pattern):
 @symbolic_aware
 def reshape(x, shape):
     """Reshapes; one size may be -1."""
-    return apply(A.reshape, _t(x), shape=tuple(int(s) for s in shape))
+    return apply(prims_array.reshape, _t(x), shape=tuple(int(s) for s in shape))
 
 
 @symbolic_aware
@@ -653,7 +652,7 @@ def squeeze(x, axis):
     shape = list(int_shape(x))
     if shape[axis] != 1:
         raise ValueError('Cannot squeeze axis %d of size %d (shape %s).' % (axis, shape[axis],
-                                                                         tuple(shape)))
+                                                                            tuple(shape)))
     del shape[axis]
     return reshape(x, shape)
 
@@ -673,7 +672,7 @@ def batch_flatten(x):
 @symbolic_aware
 def concatenate(tensors, axis=-1):
     """Joins tensors along `axis`."""
-    return apply(A.concatenate, *[_t(t) for t in tensors], axis=axis)
+    return apply(prims_array.concatenate, *[_t(t) for t in tensors], axis=axis)
 
 
 @symbolic_aware
@@ -687,13 +686,13 @@ def tile(x, n):
     """Tiles `x` `n[i]` times along axis i."""
     if isinstance(n, int):
         n = [n]
-    return apply(A.tile, _t(x), reps=tuple(int(r) for r in n))
+    return apply(prims_array.tile, _t(x), reps=tuple(int(r) for r in n))
 
 
 @symbolic_aware
 def repeat_elements(x, rep, axis):
     """Repeats each slice `rep` times along `axis` (like `np.repeat`)."""
-    return apply(A.repeat, _t(x), repeats=int(rep), axis=axis)
+    return apply(prims_array.repeat, _t(x), repeats=int(rep), axis=axis)
 
 
 @symbolic_aware
@@ -748,25 +747,25 @@ def slice_item(x, key):
     """`x[key]` for any NumPy-style index (what the `[]` operator calls)."""
     if isinstance(key, (list, np.ndarray)) and not isinstance(key, tuple):
         key = np.asarray(key)
-    return apply(A.getitem, _t(x), key=key)
+    return apply(prims_array.getitem, _t(x), key=key)
 
 
 @symbolic_aware
 def gather(reference, indices):
     """Rows of `reference` at integer `indices` (any shape)."""
-    return apply(A.gather, _t(reference), value_of(indices))
+    return apply(prims_array.gather, _t(reference), value_of(indices))
 
 
 @symbolic_aware
 def one_hot(indices, num_classes):
     """One-hot encoding on a new last axis, in floatx."""
-    return apply(A.one_hot, _t(indices), num_classes=num_classes, dtype=state.floatx())
+    return apply(prims_array.one_hot, _t(indices), num_classes=num_classes, dtype=state.floatx())
 
 
 @symbolic_aware
 def temporal_padding(x, padding=(1, 1)):
     """Zero-pads axis 1 of a 3D tensor."""
-    return apply(A.pad, _t(x), pad_width=((0, 0), tuple(padding), (0, 0)))
+    return apply(prims_array.pad, _t(x), pad_width=((0, 0), tuple(padding), (0, 0)))
 
 
 def _spatial_padding(x, padding, data_format):
@@ -777,7 +776,7 @@ def _spatial_padding(x, padding, data_format):
         pads = [(0, 0), (0, 0)] + spatial
     else:
         pads = [(0, 0)] + spatial + [(0, 0)]
-    return apply(A.pad, _t(x), pad_width=tuple(pads))
+    return apply(prims_array.pad, _t(x), pad_width=tuple(pads))
 
 
 @symbolic_aware
@@ -801,7 +800,7 @@ def _axis(axis):
 @symbolic_aware
 def sum(x, axis=None, keepdims=False):  # noqa: A001
     """Sum over `axis`."""
-    return apply(A.sum, _t(x), axis=_axis(axis), keepdims=keepdims)
+    return apply(prims_array.sum, _t(x), axis=_axis(axis), keepdims=keepdims)
 
 
 @symbolic_aware
@@ -810,37 +809,37 @@ def mean(x, axis=None, keepdims=False):
     x = _t(x)
     if value_dtype(x).kind == 'b':
         x = cast(x, state.floatx())
-    return apply(A.mean, x, axis=_axis(axis), keepdims=keepdims)
+    return apply(prims_array.mean, x, axis=_axis(axis), keepdims=keepdims)
 
 
 @symbolic_aware
 def max(x, axis=None, keepdims=False):  # noqa: A001
     """Maximum over `axis`."""
-    return apply(A.max, _t(x), axis=_axis(axis), keepdims=keepdims)
+    return apply(prims_array.max, _t(x), axis=_axis(axis), keepdims=keepdims)
 
 
 @symbolic_aware
 def min(x, axis=None, keepdims=False):  # noqa: A001
     """Minimum over `axis`."""
-    return apply(A.min, _t(x), axis=_axis(axis), keepdims=keepdims)
+    return apply(prims_array.min, _t(x), axis=_axis(axis), keepdims=keepdims)
 
 
 @symbolic_aware
 def prod(x, axis=None, keepdims=False):
     """Product over `axis`."""
-    return apply(A.prod, _t(x), axis=_axis(axis), keepdims=keepdims)
+    return apply(prims_array.prod, _t(x), axis=_axis(axis), keepdims=keepdims)
 
 
 @symbolic_aware
 def cumsum(x, axis=0):
     """Cumulative sum along `axis`."""
-    return apply(A.cumsum, _t(x), axis=axis)
+    return apply(prims_array.cumsum, _t(x), axis=axis)
 
 
 @symbolic_aware
 def cumprod(x, axis=0):
     """Cumulative product of the values along `axis`."""
-    return apply(A.cumprod, _t(x), axis=axis)
+    return apply(prims_array.cumprod, _t(x), axis=axis)
 
 
 @symbolic_aware
@@ -859,31 +858,31 @@ def std(x, axis=None, keepdims=False):
 @symbolic_aware
 def logsumexp(x, axis=None, keepdims=False):
     """`log(sum(exp(x)))` over `axis`, stably."""
-    return apply(A.logsumexp, _t(x), axis=_axis(axis), keepdims=keepdims)
+    return apply(prims_array.logsumexp, _t(x), axis=_axis(axis), keepdims=keepdims)
 
 
 @symbolic_aware
 def any(x, axis=None, keepdims=False):  # noqa: A001
     """Logical or over `axis`."""
-    return apply(A.reduce_any, _t(x), axis=_axis(axis), keepdims=keepdims)
+    return apply(prims_array.reduce_any, _t(x), axis=_axis(axis), keepdims=keepdims)
 
 
 @symbolic_aware
 def all(x, axis=None, keepdims=False):  # noqa: A001
     """Logical and over `axis`."""
-    return apply(A.reduce_all, _t(x), axis=_axis(axis), keepdims=keepdims)
+    return apply(prims_array.reduce_all, _t(x), axis=_axis(axis), keepdims=keepdims)
 
 
 @symbolic_aware
 def argmax(x, axis=-1):
     """Index of the maximum along `axis`."""
-    return apply(A.argmax, _t(x), axis=axis)
+    return apply(prims_array.argmax, _t(x), axis=axis)
 
 
 @symbolic_aware
 def argmin(x, axis=-1):
     """Index of the minimum along `axis`."""
-    return apply(A.argmin, _t(x), axis=axis)
+    return apply(prims_array.argmin, _t(x), axis=axis)
 
 
 def value_dtype(x):
@@ -900,19 +899,19 @@ def value_dtype(x):
 @symbolic_aware
 def relu(x, alpha=0.0, max_value=None, threshold=0.0):
     """Rectified linear unit (see `prims_nn.relu`)."""
-    return apply(N.relu, _t(x), alpha=alpha, max_value=max_value, threshold=threshold)
+    return apply(prims_nn.relu, _t(x), alpha=alpha, max_value=max_value, threshold=threshold)
 
 
 @symbolic_aware
 def elu(x, alpha=1.0):
     """Exponential linear unit."""
-    return apply(N.elu, _t(x), alpha=alpha)
+    return apply(prims_nn.elu, _t(x), alpha=alpha)
 
 
 @symbolic_aware
 def softmax(x, axis=-1):
     """Softmax along `axis`."""
-    return apply(N.softmax, _t(x), axis=axis)
+    return apply(prims_nn.softmax, _t(x), axis=axis)
 
 
 def _check_axis(output, axis):
@@ -926,7 +925,7 @@ def _softmax_logits(output, axis):
     recorded that softmax; else None (no tape, or any other computation)."""
     tape = active_tape()
     record = tape.producer(output) if tape is not None else None
-    if record is None or record.prim is not N.softmax:
+    if record is None or record.prim is not prims_nn.softmax:
         return None
     rank = ndim(output)
     if record.attrs.get('axis', -1) % rank != axis % rank:
@@ -971,7 +970,7 @@ def categorical_crossentropy(target, output, from_logits=False, axis=-1):
         return negative(sum(multiply(target, log_probs), axis=axis))
     logits = _softmax_logits(output, axis)
     if logits is not None and _fusable_target(target, logits):
-        return apply(F.softmax_crossentropy, target, logits, axis=axis,
+        return apply(prims_fused.softmax_crossentropy, target, logits, axis=axis,
                      epsilon=state.epsilon())
     output = divide(output, sum(output, axis=axis, keepdims=True))
     eps = state.epsilon()
@@ -1009,7 +1008,7 @@ def sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
         # 0 and 1 are exact in any float dtype: in the logits' the values are the composition's.
         if value_dtype(one_hot_target) != value_dtype(logits):
             one_hot_target = cast(one_hot_target, value_dtype(logits))
-        return apply(F.softmax_crossentropy, one_hot_target, logits, axis=-1,
+        return apply(prims_fused.softmax_crossentropy, one_hot_target, logits, axis=-1,
                      epsilon=state.epsilon())
     return categorical_crossentropy(one_hot_target, output, from_logits=from_logits)
 
@@ -1034,7 +1033,7 @@ def binary_crossentropy(target, output, from_logits=False):
     """
     target, output = _t(target), _t(output)
     if not from_logits and _fusable_target(target, output):
-        return apply(F.binary_crossentropy, target, output, epsilon=state.epsilon())
+        return apply(prims_fused.binary_crossentropy, target, output, epsilon=state.epsilon())
     if not from_logits:
         eps = state.epsilon()
         output = clip(output, eps, 1.0 - eps)
@@ -1066,9 +1065,8 @@ def in_top_k(predictions, targets, k):
         A `(batch,)` boolean tensor.
     """
     p = value_of(predictions)  # the raw values: nothing here is differentiated
-    is_target = cast(one_hot(reshape(cast(value_of(targets), 'int64'), (-1,)), p.shape[-1]),
-                     'bool')
-    target_scores = sum(apply(M.where, is_target, p, 0.0), axis=1, keepdims=True)
+    is_target = cast(one_hot(reshape(cast(value_of(targets), 'int64'), (-1,)), p.shape[-1]), 'bool')
+    target_scores = sum(apply(prims_math.where, is_target, p, 0.0), axis=1, keepdims=True)
     better = sum(cast(greater(p, target_scores), 'int32'), axis=1)
     return less(better, k)
 
@@ -1119,7 +1117,7 @@ def bias_activation(x, bias, activation='linear', data_format=None):
             of the channel axis's length.
     """
     data_format = state.normalize_data_format(data_format)
-    return apply(F.bias_activation, _t(x), _t(bias), activation=activation,
+    return apply(prims_fused.bias_activation, _t(x), _t(bias), activation=activation,
                  data_format=data_format)
 
 
@@ -1147,26 +1145,25 @@ def _symbolic_draw(prim, shape, **attrs):
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     """Uniform draws of `shape`."""
-    return _draw(N.random_uniform, shape, minval=minval, maxval=maxval,
+    return _draw(prims_nn.random_uniform, shape, minval=minval, maxval=maxval,
                  dtype=dtype or state.floatx(), seed=seed)
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal draws of `shape`."""
-    return _draw(N.random_normal, shape, mean=mean, stddev=stddev,
+    return _draw(prims_nn.random_normal, shape, mean=mean, stddev=stddev,
                  dtype=dtype or state.floatx(), seed=seed)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """Normal draws within two standard deviations."""
-    return _draw(N.truncated_normal, shape, mean=mean, stddev=stddev,
+    return _draw(prims_nn.truncated_normal, shape, mean=mean, stddev=stddev,
                  dtype=dtype or state.floatx(), seed=seed)
 
 
 def random_binomial(shape, p=0.0, dtype=None, seed=None):
     """Bernoulli(p) draws of `shape`."""
-    return _draw(N.random_binomial, shape, p=p, dtype=dtype or state.floatx(),
-                 seed=seed)
+    return _draw(prims_nn.random_binomial, shape, p=p, dtype=dtype or state.floatx(), seed=seed)
 
 
 @symbolic_aware

@@ -16,7 +16,7 @@ layers and backend agree on it.
 """
 import numpy as np
 
-from refkeras.backend import prims_conv as C
+from refkeras.backend import prims_conv
 from refkeras.backend import state
 from refkeras.backend.graph import symbolic_aware
 from refkeras.backend.ops import (_t, add, int_shape, mean, multiply, ndim, permute_dimensions,
@@ -198,7 +198,7 @@ def _convolution(x, kernel, rank, strides, padding, data_format, dilation_rate, 
     x = _to_channels_last(_t(x), data_format)
     pads = explicit_padding(padding, int_shape(x)[1:-1], int_shape(kernel)[:rank], strides,
                             dilation)
-    out = apply(C.conv, x, _t(kernel), strides=strides, dilation=dilation, padding=pads,
+    out = apply(prims_conv.conv, x, _t(kernel), strides=strides, dilation=dilation, padding=pads,
                 groups=groups)
     return _from_channels_last(out, data_format)
 
@@ -261,8 +261,7 @@ def conv3d(x, kernel, strides=(1, 1, 1), padding='valid', data_format=None,
     return _convolution(x, kernel, 3, strides, padding, data_format, dilation_rate, 'conv3d')
 
 
-def _transposed(x, kernel, output_shape, rank, strides, padding, data_format, dilation_rate,
-                what):
+def _transposed(x, kernel, output_shape, rank, strides, padding, data_format, dilation_rate, what):
     data_format = state.normalize_data_format(data_format)
     strides = normalize_tuple(strides, rank, 'strides')
     dilation = normalize_tuple(dilation_rate, rank, 'dilation_rate')
@@ -283,7 +282,7 @@ def _transposed(x, kernel, output_shape, rank, strides, padding, data_format, di
                                         kernel_shape[-2]))
     spatial = tuple(int(n) for n in spatial)
     pads = explicit_padding(padding, spatial, kernel_shape[:rank], strides, dilation)
-    out = apply(C.conv_transpose, _to_channels_last(_t(x), data_format), _t(kernel),
+    out = apply(prims_conv.conv_transpose, _to_channels_last(_t(x), data_format), _t(kernel),
                 output_size=spatial, strides=strides, dilation=dilation, padding=pads)
     return _from_channels_last(out, data_format)
 
@@ -381,8 +380,7 @@ def depthwise_conv2d(x, depthwise_kernel, strides=(1, 1), padding='valid', data_
 
 def _separable(x, depthwise_kernel, pointwise_kernel, rank, strides, padding, data_format,
                dilation_rate, what):
-    out = _depthwise(x, depthwise_kernel, rank, strides, padding, data_format, dilation_rate,
-                     what)
+    out = _depthwise(x, depthwise_kernel, rank, strides, padding, data_format, dilation_rate, what)
     return _convolution(out, pointwise_kernel, rank, 1, 'valid', data_format, 1, what)
 
 
@@ -440,7 +438,7 @@ def _pool(x, rank, pool_size, strides, padding, data_format, pool_mode, what):
     _check_rank(x, rank, what)
     x = _to_channels_last(_t(x), data_format)
     pads = explicit_padding(padding, int_shape(x)[1:-1], pool_size, strides, (1,) * rank)
-    prim = C.max_pool if pool_mode == 'max' else C.avg_pool
+    prim = prims_conv.max_pool if pool_mode == 'max' else prims_conv.avg_pool
     out = apply(prim, x, pool_size=pool_size, strides=strides, padding=pads)
     return _from_channels_last(out, data_format)
 

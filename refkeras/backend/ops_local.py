@@ -22,7 +22,7 @@ spatial axis: `(steps, channels)` and `(channels, steps)`).
 """
 import numpy as np
 
-from refkeras.backend import prims_array as A
+from refkeras.backend import prims_array
 from refkeras.backend import state
 from refkeras.backend.graph import symbolic_aware
 from refkeras.backend.ops import _t, int_shape, ndim, permute_dimensions, reshape
@@ -66,7 +66,7 @@ def _local_conv(inputs, kernel, kernel_size, strides, output_shape, data_format,
     patches = inputs
     for i in range(rank):
         grid = _window_positions(output_shape[i], kernel_size[i], strides[i])
-        patches = apply(A.gather, patches, grid, axis=first_spatial + 2 * i)
+        patches = apply(prims_array.gather, patches, grid, axis=first_spatial + 2 * i)
     patch_axes = [first_spatial + 2 * i for i in range(rank)]
     window_axes = [first_spatial + 2 * i + 1 for i in range(rank)]
     if data_format == 'channels_first':
@@ -75,7 +75,7 @@ def _local_conv(inputs, kernel, kernel_size, strides, output_shape, data_format,
         feature_axes = window_axes + [2 * rank + 1]      # rows, cols, channels
     patches = permute_dimensions(patches, tuple(patch_axes + [0] + feature_axes))
     patches = reshape(patches, (positions, -1, features))
-    output = apply(A.matmul, patches, kernel)            # (positions, batch, filters)
+    output = apply(prims_array.matmul, patches, kernel)            # (positions, batch, filters)
     filters = int_shape(kernel)[-1]
     output = reshape(output, tuple(output_shape) + (-1, filters))
     if data_format == 'channels_first':

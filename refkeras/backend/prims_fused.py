@@ -21,7 +21,7 @@ clip, the rescaling and the softmax's backward. As primitives of their own:
   `c = clip(output)` (zero where the clip cuts).
 
 The arithmetic is that of the composition, operation for operation (the
-activation formulas are those of `prims_nn`), so a model gives the same numbers
+activations and their gradient rules are `prims_nn.ACTIVATIONS`), so a model gives the same numbers
 whether the chain is fused or not: the forward values are bit-identical, and so
 are the gradients except where noted (the crossentropies' gradients are the
 exact derivatives of the compositions, computed in fewer roundings).
@@ -34,65 +34,19 @@ when it sees a `Softmax` op); `K.binary_crossentropy` uses `binary_crossentropy`
 import numpy as np
 
 from refkeras.backend import prims_nn, state
+from refkeras.backend.prims_nn import SELU_ALPHA, SELU_SCALE  # noqa: F401 (this module's names too)
 from refkeras.backend.registry import primitive
-
-# The SELU constants, as `refkeras.activations` (which imports the backend, so
-# this module can not import it; spec_tests/primitives/test_fused_chains.py checks they agree).
-SELU_ALPHA = 1.6732632423543772848170429916717
-SELU_SCALE = 1.0507009873554804934193349852946
-
 
 # --- bias + activation ---------------------------------------------------------------
 #
-# Each activation: its forward on the pre-activation `z = x + bias`, and its
-# gradient rule `rule(g, out, z)`, where `z` is only computed (and passed) for the
-# activations listed in `_NEEDS_PREACTIVATION`; the others take their derivative
-# from the output alone. Each rule gives the same numbers as the gradient rule
-# of the composed primitives in `prims_nn` (for relu and elu, `out > 0` exactly
-# when `z > 0`).
-
-def _selu(z):
-    return np.multiply(SELU_SCALE, prims_nn.elu.forward(z, alpha=SELU_ALPHA))
-
-
-def _selu_grad(g, out, z):
-    # As the composition `SELU_SCALE * elu(z, SELU_ALPHA)`: the product's gradient
-    # first, then elu's rule with elu's own output.
-    return prims_nn.elu.grad(g * SELU_SCALE, prims_nn.elu.forward(z, alpha=SELU_ALPHA), z,
-                             alpha=SELU_ALPHA)[0]
-
-
-_FORWARD = {
-    'linear': lambda z: z,
-    'relu': prims_nn.relu.forward,
-    'elu': prims_nn.elu.forward,
-    'selu': _selu,
-    'sigmoid': prims_nn.sigmoid.forward,
-    'hard_sigmoid': prims_nn.hard_sigmoid.forward,
-    'tanh': prims_nn.tanh.forward,
-    'softplus': prims_nn.softplus.forward,
-    'softsign': prims_nn.softsign.forward,
-    'exponential': np.exp,
-}
-
-_GRADIENT = {
-    'linear': lambda g, out, z: g,
-    'relu': lambda g, out, z: g * (out > 0),
-    'elu': lambda g, out, z: np.where(out > 0, g, g * (out + 1.0)).astype(g.dtype),
-    'selu': _selu_grad,
-    'sigmoid': lambda g, out, z: prims_nn.sigmoid.grad(g, out, None)[0],
-    'hard_sigmoid': lambda g, out, z: prims_nn.hard_sigmoid.grad(g, out, z)[0],
-    'tanh': lambda g, out, z: prims_nn.tanh.grad(g, out, None)[0],
-    'softplus': lambda g, out, z: prims_nn.softplus.grad(g, out, z)[0],
-    'softsign': lambda g, out, z: prims_nn.softsign.grad(g, out, z)[0],
-    'exponential': lambda g, out, z: g * out,
-}
-
-_NEEDS_PREACTIVATION = frozenset(['selu', 'hard_sigmoid', 'softplus', 'softsign'])
+# The activations and their gradient rules are `prims_nn.ACTIVATIONS`, the
+# plain primitives' own forward and rules; here they run on the pre-activation
+# `z = x + bias`, which the backward pass recomputes only for the activations
+# whose rule reads it.
 
 #: The activations `bias_activation` implements (Keras 2.2.4's elementwise built-ins,
 #: in their default form: plain relu, elu with alpha 1).
-FUSED_ACTIVATIONS = frozenset(_FORWARD)
+FUSED_ACTIVATIONS = frozenset(prims_nn.ACTIVATIONS)
 
 
 def channel_axis(ndim, data_format):
@@ -148,15 +102,14 @@ def bias_activation(x, bias, activation='linear', data_format='channels_last'):
     """
     _check_bias_activation(x, bias, activation, data_format)
     z = np.add(x, _bias_broadcast(bias, np.ndim(x), data_format))
-    return _FORWARD[activation](z)
+    return prims_nn.ACTIVATIONS[activation].forward(z)
 
 
 @bias_activation.defgrad
 def _bias_activation_grad(g, out, x, bias, activation='linear', data_format='channels_last'):
-    z = None
-    if activation in _NEEDS_PREACTIVATION:
-        z = np.add(x, _bias_broadcast(bias, np.ndim(x), data_format))
-    g_z = _GRADIENT[activation](g, out, z)
+    rule = prims_nn.ACTIVATIONS[activation]
+    z = np.add(x, _bias_broadcast(bias, np.ndim(x), data_format)) if rule.reads_input else None
+    g_z = rule.gradient(g, out, z)
     axis = channel_axis(np.ndim(x), data_format)
     others = tuple(a for a in range(np.ndim(x)) if a != axis)
     return g_z, np.asarray(np.sum(g_z, axis=others))

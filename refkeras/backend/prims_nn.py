@@ -6,8 +6,11 @@ makes initial weights and dropout masks repeat from run to run. A given seed
 starts its own generator once and then continues it, so a seeded dropout layer
 still draws a new mask at every batch (as an op-level seed does in TensorFlow).
 """
+import collections
+
 import numpy as np
 
+from refkeras.backend import prims_math
 from refkeras.backend.registry import primitive
 
 # --- activations ------------------------------------------------------------
@@ -34,9 +37,11 @@ def relu(x, alpha=0.0, max_value=None, threshold=0.0):
 
 @relu.defgrad
 def _relu_grad(g, out, x, alpha=0.0, max_value=None, threshold=0.0):
-    x = np.asarray(x)
     if alpha == 0.0 and max_value is None and threshold == 0.0:
-        return (g * (x > 0),)  # the common case, kept cheap: it runs at every layer
+        # The common case, kept cheap: it runs at every layer. `out > 0` exactly
+        # where `x > 0`, so the rule needs only the output (see `ACTIVATIONS`).
+        return (g * (out > 0),)
+    x = np.asarray(x)
     slope_above = 1.0
     if max_value is not None:
         slope_above = np.where((x < 0) | (x >= max_value), 0.0, 1.0)
@@ -128,6 +133,52 @@ def softmax(x, axis=-1):
 @softmax.defgrad
 def _softmax_grad(g, out, x, axis=-1):
     return (out * (g - np.sum(g * out, axis=axis, keepdims=True)),)
+
+
+# --- the activation table ---------------------------------------------------
+#
+# Keras 2.2.4's elementwise built-in activations in their default form (plain
+# relu, elu with alpha 1), each as a forward `forward(z)` and a gradient rule
+# `gradient(g, out, z)` on the pre-activation `z`. The rules are the
+# primitives' own, so no derivative is written twice: `bias_activation`
+# (prims_fused.py) runs these inside its fused step. `reads_input` says whether
+# the rule needs `z` itself; the others take their derivative from the output
+# alone, so the fused step need not keep or recompute `z` for them.
+
+# The SELU constants (Klambauer et al., 2017, "Self-Normalizing Neural Networks").
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+Activation = collections.namedtuple('Activation', ['forward', 'gradient', 'reads_input'])
+
+
+def _from_primitive(prim, reads_input):
+    """The table entry of an activation that is one primitive."""
+    return Activation(prim.forward, lambda g, out, z: prim.grad(g, out, z)[0], reads_input)
+
+
+def _selu_forward(z):
+    return np.multiply(SELU_SCALE, elu.forward(z, alpha=SELU_ALPHA))
+
+
+def _selu_gradient(g, out, z):
+    # As the composition `SELU_SCALE * elu(z, SELU_ALPHA)` differentiates: the
+    # product's rule first, then elu's rule with elu's own output.
+    return elu.grad(g * SELU_SCALE, elu.forward(z, alpha=SELU_ALPHA), z, alpha=SELU_ALPHA)[0]
+
+
+ACTIVATIONS = {
+    'linear': Activation(lambda z: z, lambda g, out, z: g, False),
+    'relu': _from_primitive(relu, reads_input=False),
+    'elu': _from_primitive(elu, reads_input=True),
+    'selu': Activation(_selu_forward, _selu_gradient, True),
+    'sigmoid': _from_primitive(sigmoid, reads_input=False),
+    'hard_sigmoid': _from_primitive(hard_sigmoid, reads_input=True),
+    'tanh': _from_primitive(tanh, reads_input=False),
+    'softplus': _from_primitive(softplus, reads_input=True),
+    'softsign': _from_primitive(softsign, reads_input=True),
+    'exponential': _from_primitive(prims_math.exp, reads_input=False),
+}
 
 
 # --- random draws -------------------------------------------------------------

@@ -18,7 +18,7 @@ the forward inputs and the primitive's keyword attributes, and returns one
 gradient per positional input (`None` where an input gets no gradient).
 
 `REGISTRY` maps names to primitives; the test suite enumerates it so that no
-primitive goes without a finite-difference check (DESIGN.md, invariant 2).
+primitive goes without a finite-difference check (docs/design.md, invariant 2).
 """
 import numpy as np
 

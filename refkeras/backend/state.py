@@ -6,7 +6,7 @@ Initialised from `keras.json` when `refkeras.backend` is imported (see
 import collections
 
 _SETTINGS = {'floatx': 'float32', 'epsilon': 1e-07, 'image_data_format': 'channels_last',
-             'backend': 'numpy', 'config_path': None}
+             'backend': 'numpy', 'backend_plugin': None, 'config_path': None}
 _UIDS = collections.defaultdict(int)
 
 
@@ -27,9 +27,16 @@ def backend():
     return _SETTINGS['backend']
 
 
-def set_backend_name(name):
-    """Records which backend runs (`backend.using_backend` switches the backend itself)."""
+def backend_plugin():
+    """The running backend's plugin (see `plugins.py`), or None for the reference."""
+    return _SETTINGS['backend_plugin']
+
+
+def set_backend(name, plugin):
+    """Records which backend runs, and its plugin (None for the reference);
+    `backend.using_backend` switches the backend itself."""
     _SETTINGS['backend'] = name
+    _SETTINGS['backend_plugin'] = plugin
 
 
 def floatx():

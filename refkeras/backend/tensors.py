@@ -60,7 +60,7 @@ def _raw(x):
 
 
 def _K():
-    from refkeras.backend import ops
+    from refkeras.backend import ops  # imported here: at the top it would be a circular import
     return ops
 
 

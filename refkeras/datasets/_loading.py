@@ -10,6 +10,7 @@ CIFAR archives; this is one of refkeras's documented differences.
 """
 import os
 import pickle
+import warnings
 import zipfile
 
 import numpy as np
@@ -39,7 +40,7 @@ def _latin1_encode(text, encoding='utf-8'):
 
 def _numpy_multiarray():
     try:
-        from numpy._core import multiarray
+        from numpy._core import multiarray  # NumPy 2: whichever of the two exists
     except ImportError:  # NumPy 1.x
         from numpy.core import multiarray
     return multiarray
@@ -203,7 +204,6 @@ def index_words(sequences, labels, num_words, skip_top, maxlen, start_char, oov_
 
 def check_kwargs(kwargs, num_words, dataset):
     """Keras 2.2.4's legacy `nb_words`; any other keyword is an error."""
-    import warnings
     if 'nb_words' in kwargs:
         warnings.warn('The `nb_words` argument in `load_data` has been renamed `num_words`.')
         num_words = kwargs.pop('nb_words')

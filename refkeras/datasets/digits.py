@@ -9,6 +9,8 @@ import os
 
 import numpy as np
 
+from refkeras.datasets._loading import shuffled_split
+
 DATA_FILE = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'data', 'digits.csv.gz')
 
 
@@ -34,7 +36,6 @@ def load_data(test_split=0.2, seed=113):
     # Raises
         ValueError: unless `0 <= test_split < 1`.
     """
-    from refkeras.datasets._loading import shuffled_split
     if not 0 <= test_split < 1:
         raise ValueError('digits.load_data: `test_split` must be in [0, 1); received %r.'
                          % (test_split,))

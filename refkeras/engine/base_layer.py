@@ -11,6 +11,7 @@ import re
 import numpy as np
 
 from refkeras import backend as K
+from refkeras import constraints, initializers, regularizers
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor
 from refkeras.engine import layer_losses
@@ -218,7 +219,6 @@ class Layer(object):
         # Returns
             The `Variable`.
         """
-        from refkeras import constraints, initializers, regularizers
         initializer = initializers.get(initializer)
         dtype = dtype or K.floatx()
         shape = tuple(int(s) for s in shape)

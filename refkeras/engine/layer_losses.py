@@ -103,6 +103,7 @@ def entries_for(layer, inputs):
     """A layer's loss entries filed under `inputs` (None: the unconditional
     ones). A layer class that overrides the public `get_losses_for` (a
     custom cell, say) is asked through it."""
+    # Imported here: at the top it would be a circular import.
     from refkeras.engine.base_layer import Layer
     if type(layer).get_losses_for is not Layer.get_losses_for:
         return list(layer.get_losses_for(inputs))
@@ -111,6 +112,7 @@ def entries_for(layer, inputs):
 
 def all_entries(layer):
     """All of a layer's loss entries; through `losses` if its class overrides it."""
+    # Imported here: at the top it would be a circular import.
     from refkeras.engine.base_layer import Layer
     if type(layer).losses is not Layer.losses and not hasattr(layer, '_internal_loss_entries'):
         return list(layer.losses)

@@ -11,11 +11,14 @@ import numpy as np
 from refkeras import backend as K
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor, any_symbolic
-from refkeras.engine import layer_losses
+from refkeras.engine import graph_mapping, layer_losses
 from refkeras.engine import run_context
+from refkeras.engine import saving
 from refkeras.engine.base_layer import Layer, Node, _unique
 from refkeras.engine.input_layer import InputLayer
+from refkeras.engine.saving import pickling
 from refkeras.utils.generic_utils import to_list, unpack_singleton
+from refkeras.utils.layer_utils import print_summary
 
 
 class Network(Layer):
@@ -84,67 +87,15 @@ class Network(Layer):
                                  '(thus holding past layer metadata). Found: %r' % (cls, x))
 
     def _map_graph(self):
-        """Depths of nodes and layers, layer order, and the reachability check."""
-        nodes_depths, layers_depths, layer_indices = {}, {}, {}
-        in_decreasing_depth, finished, in_progress = [], set(), set()
-
-        def visit(layer, node_index):
-            node = layer._inbound_nodes[node_index]
-            if node in in_progress:
-                raise ValueError('The graph of layer "%s" has a cycle.' % layer.name)
-            if node in finished:
-                return
-            layer_indices.setdefault(layer, len(layer_indices))
-            in_progress.add(node)
-            for inbound_layer, index in zip(node.inbound_layers, node.node_indices):
-                visit(inbound_layer, index)
-            finished.add(node)
-            in_progress.remove(node)
-            in_decreasing_depth.append(node)
-
-        for x in self.outputs:
-            layer, node_index, _ = x._keras_history
-            visit(layer, node_index)
-
-        for node in reversed(in_decreasing_depth):
-            depth = nodes_depths.setdefault(node, 0)
-            depth = max(depth, layers_depths.get(node.outbound_layer, 0))
-            layers_depths[node.outbound_layer] = depth
-            nodes_depths[node] = depth
-            for inbound_layer, index in zip(node.inbound_layers, node.node_indices):
-                inbound_node = inbound_layer._inbound_nodes[index]
-                nodes_depths[inbound_node] = max(depth + 1, nodes_depths.get(inbound_node, 0))
-
-        self._nodes_by_depth = {}
-        for node, depth in nodes_depths.items():
-            self._nodes_by_depth.setdefault(depth, []).append(node)
-        layers_by_depth = {}
-        for layer, depth in layers_depths.items():
-            layers_by_depth.setdefault(depth, []).append(layer)
-        self._layers = []
-        for depth in sorted(layers_by_depth, reverse=True):
-            self._layers.extend(sorted(layers_by_depth[depth], key=layer_indices.get))
-        self._layers_by_depth = layers_by_depth
-        self._network_nodes = set(nodes_depths)
-
-        computable = {id(x) for x in self.inputs}
-        accessed = []
-        for depth in sorted(self._nodes_by_depth, reverse=True):
-            for node in self._nodes_by_depth[depth]:
-                for x in node.input_tensors:
-                    if id(x) not in computable:
-                        raise ValueError('Graph disconnected: cannot obtain value for tensor %r '
-                                         'at layer "%s". The following previous layers were '
-                                         'accessed without issue: %s'
-                                         % (x, node.outbound_layer.name, accessed))
-                computable.update(id(x) for x in node.output_tensors)
-                accessed.append(node.outbound_layer.name)
-
-        names = [layer.name for layer in self._layers]
-        for name in names:
-            if names.count(name) != 1:
-                raise ValueError('The name "%s" is used %d times in the model. All layer names '
-                                 'should be unique.' % (name, names.count(name)))
+        """Depths of nodes and layers, layer order, and the checks (see `graph_mapping`)."""
+        nodes, discovery = graph_mapping.nodes_reaching(self.outputs)
+        node_depths, layer_depths = graph_mapping.depths(nodes)
+        self._nodes_by_depth = graph_mapping.group_by_depth(node_depths)
+        self._layers_by_depth = graph_mapping.group_by_depth(layer_depths)
+        self._layers = graph_mapping.layer_order(self._layers_by_depth, discovery)
+        self._network_nodes = set(node_depths)
+        graph_mapping.check_connected(self.inputs, self._nodes_by_depth)
+        graph_mapping.check_unique_names(self._layers)
 
     # --- layers and weights ---------------------------------------------------
 
@@ -424,7 +375,6 @@ class Network(Layer):
             raise ValueError('This model has not yet been built. Build the model first by calling '
                              'it on data (fit, predict) or give the first layer an `input_shape` '
                              'or `batch_input_shape`.')
-        from refkeras.utils.layer_utils import print_summary
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn)
 
     def count_params(self):
@@ -437,7 +387,6 @@ class Network(Layer):
         """Keras 2.2.4's functional config: `name`, `layers` (each with
         `inbound_nodes`), `input_layers`, `output_layers` (see
         `saving.network_get_config`)."""
-        from refkeras.engine import saving
         return saving.network_get_config(self)
 
     @classmethod
@@ -447,19 +396,16 @@ class Network(Layer):
         # Raises
             ValueError: for a malformed config or an unknown (custom) object.
         """
-        from refkeras.engine import saving
         return saving.network_from_config(cls, config, custom_objects=custom_objects)
 
     def save(self, filepath, overwrite=True, include_optimizer=True):
         """Saves architecture, weights, training configuration and optimizer state
         to one HDF5 file, atomically (see `saving.save_model`)."""
-        from refkeras.engine import saving
         saving.save_model(self, filepath, overwrite=overwrite,
                           include_optimizer=include_optimizer)
 
     def save_weights(self, filepath, overwrite=True):
         """Saves the layers' weights to an HDF5 file, atomically (Keras 2.2.4's layout)."""
-        from refkeras.engine import saving
         saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath, by_name=False, skip_mismatch=False, reshape=False):
@@ -478,24 +424,20 @@ class Network(Layer):
             CorruptModelFileError, WeightsMismatchError (both `ValueError`s,
             from `refkeras.engine.saving`): nothing is changed then.
         """
-        from refkeras.engine import saving
         saving.load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch,
                             reshape=reshape)
 
     def __reduce__(self):
         """Pickles the model as its config, weights, training configuration and
         optimizer state (see `saving.pickling`), as Keras 2.2.4 does."""
-        from refkeras.engine.saving import pickling
         return pickling.unpickle_model, (pickling.pickle_state(self),)
 
     def to_json(self, **kwargs):
         """The architecture as JSON (`refkeras.models.model_from_json` reads it)."""
-        from refkeras.engine import saving
         return saving.model_to_json(self, **kwargs)
 
     def to_yaml(self, **kwargs):
         """The architecture as plain YAML (`refkeras.models.model_from_yaml` reads it)."""
-        from refkeras.engine import saving
         return saving.model_to_yaml(self, **kwargs)
 
 

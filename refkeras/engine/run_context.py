@@ -17,10 +17,12 @@ listed) keeps its state in that step.
 """
 import contextlib
 
+from refkeras.backend import graph
 from refkeras.backend.tensors import SymbolicTensor
 
 _STACK = []
 _UPDATES = []
+_STEP_SAMPLES = [None]
 
 
 class RunLosses(object):
@@ -48,7 +50,6 @@ def is_collecting():
 
 def in_run():
     """Whether a step collects losses or some graph is being evaluated."""
-    from refkeras.backend import graph
     return bool(_STACK) or graph.running()
 
 
@@ -99,3 +100,18 @@ def updates_allowed(layer, updates):
     if _UPDATES and all(id(u) in recorded for u in updates):
         return all(id(u) in _UPDATES[-1] for u in updates)
     return bool(layer.trainable or layer.stateful)
+
+
+def note_step_samples(count):
+    """Records how many samples the training step now running takes (None: unknown).
+
+    `refkeras.distributed.DistributedOptimizer` weights each rank's gradient
+    by it, so that ranks with unequal slices of a global batch still average
+    to the gradient of the whole batch.
+    """
+    _STEP_SAMPLES[0] = count
+
+
+def step_samples():
+    """The sample count `note_step_samples` recorded last (None before any step)."""
+    return _STEP_SAMPLES[0]

@@ -5,6 +5,8 @@ from refkeras import backend as K
 from refkeras.engine.base_layer import Layer
 from refkeras.engine.input_layer import Input, InputLayer
 from refkeras.engine.training import Model
+from refkeras.layers import deserialize
+from refkeras.layers import serialize
 from refkeras.utils.generic_utils import to_list
 
 
@@ -204,7 +206,6 @@ class Sequential(Model):
 
     def get_config(self):
         """Keras 2.2.4's Sequential config: `{'name', 'layers': [{'class_name', 'config'}]}`."""
-        from refkeras.layers import serialize
         config = {'name': self.name, 'layers': [serialize(layer) for layer in self.layers]}
         if self._build_input_shape is not None:
             config['build_input_shape'] = self._build_input_shape
@@ -213,7 +214,6 @@ class Sequential(Model):
     @classmethod
     def from_config(cls, config, custom_objects=None):
         """Rebuilds a Sequential model from `get_config()`'s output (2.2.4 or older list form)."""
-        from refkeras.layers import deserialize
         build_input_shape = None
         if isinstance(config, dict):
             name, layer_configs = config.get('name'), config['layers']

@@ -21,12 +21,11 @@ Where each FAQ answer lives:
 Where values live: each step copies its batch (inputs, targets, sample
 weights) to the running backend once (`_on_backend`; nothing to do for the
 reference, a copy to device memory for accel), and copies the logged scalars
-and predictions back (`_as_float`, `K.get_value`). Weights and optimizer state
-stay on the backend between steps. The array loops of fit / evaluate / predict
-take their batches from `training_utils.batch_source()`: for the reference,
-each batch is sliced on the host when its step comes; for accel, the next
-batch is gathered and its copy to the device started while the current step
-runs (`accel.prefetch`; its batches arrive as device arrays, which
+and predictions back. Weights and optimizer state stay on the backend between
+steps. The loops take their batches from the call's feed and read each step's
+results back through it (`feeding`: for the reference, each batch is sliced
+on the host when its step comes; a backend may stage the next batch while a
+step runs, and its batches then arrive already on the backend, which
 `_on_backend` passes through).
 """
 import warnings
@@ -35,22 +34,28 @@ import numpy as np
 
 from refkeras import backend as K
 from refkeras import callbacks as cbks
+from refkeras.distributed import state as distributed_state
 from refkeras import losses as losses_module
 from refkeras import metrics as metrics_module
 from refkeras import optimizers
 from refkeras.backend import graph as graph_module
 from refkeras.backend.tensors import SymbolicTensor
+from refkeras.engine import epoch_loop, feeding
 from refkeras.engine import layer_losses
 from refkeras.engine import run_context
 from refkeras.engine import training_utils as tu
+from refkeras.engine import training_generator
 from refkeras.engine.network import Network
+from refkeras.layers.recurrent import warn_if_shuffling_stateful
+from refkeras.layers.recurrent import check_stateful_batch
 from refkeras.legacy import interfaces
 from refkeras.utils.generic_utils import to_list, unpack_singleton
+from refkeras.utils.progbar import Progbar
 
 
-def _as_float(value):
-    """A logged scalar as a Python float (copied from the device for accel)."""
-    return float(K.get_value(value))
+def _floats(host_values):
+    """A step's logged scalars, read back to the host, as Python floats."""
+    return [float(value) for value in host_values]
 
 
 def _on_backend(arrays):
@@ -167,9 +172,36 @@ class Model(Network):
                 optimizer=optimizer, loss=loss, metrics=metrics, loss_weights=loss_weights,
                 sample_weight_mode=sample_weight_mode, weighted_metrics=weighted_metrics)
             return
-        names = self.output_names
         if loss is None or (isinstance(loss, (list, dict)) and not loss):
             loss = {}  # as Keras 2.2.4: no output is trained (only added losses are)
+        plan = self._compile_plan(loss, metrics, loss_weights, sample_weight_mode,
+                                  weighted_metrics, target_tensors)
+        # Everything is valid: now change the model.
+        self.optimizer = optimizer
+        self.loss = loss
+        self.target_tensors = target_tensors
+        self.loss_weights = loss_weights
+        self.sample_weight_mode = sample_weight_mode
+        self.metrics = metrics or []
+        self.weighted_metrics = weighted_metrics
+        for attribute, value in plan.items():
+            setattr(self, attribute, value)
+        self._name_metrics()
+        self._collected_trainable_weights = list(self.trainable_weights)
+        self._train_updates = None
+        self._compiled = True
+
+    def _compile_plan(self, loss, metrics, loss_weights, sample_weight_mode, weighted_metrics,
+                      target_tensors):
+        """`compile`'s arguments checked and resolved per output, changing nothing.
+
+        # Returns
+            A dict of the model attributes `compile` then sets.
+
+        # Raises
+            ValueError / TypeError: as `compile`.
+        """
+        names = self.output_names
         loss_fns = [None if fn is None else losses_module.get(fn)
                     for fn in self._per_output(loss, 'loss', required=True)]
         if all(fn is None for fn in loss_fns) and not self._internal_loss_entries():
@@ -195,20 +227,15 @@ class Model(Network):
                     for ms, fn, out in zip(metric_lists, loss_fns, self.outputs)]
         resolved_w = [self._resolve_metrics(ms, fn, out.shape, 'weighted_')
                       for ms, fn, out in zip(weighted_lists, loss_fns, self.outputs)]
+        return {'loss_functions': loss_fns, '_fixed_targets': targets,
+                '_loss_weight_values': [float(w) for w in weights],
+                '_sample_weight_modes': modes,
+                '_output_metrics': [(a, b) for a, b in zip(resolved, resolved_w)]}
 
-        # Everything is valid: now change the model.
-        self.optimizer = optimizer
-        self.loss = loss
-        self.loss_functions = loss_fns
-        self.target_tensors = target_tensors
-        self._fixed_targets = targets
-        self.loss_weights = loss_weights
-        self._loss_weight_values = [float(w) for w in weights]
-        self.sample_weight_mode = sample_weight_mode
-        self._sample_weight_modes = modes
-        self._output_metrics = [(a, b) for a, b in zip(resolved, resolved_w)]
-        self.metrics = metrics or []
-        self.weighted_metrics = weighted_metrics
+    def _name_metrics(self):
+        """`metrics_names` (Keras 2.2.4's order and prefixes), and the stateful
+        metrics among them."""
+        names, loss_fns = self.output_names, self.loss_functions
         self.metrics_names = ['loss']
         multi = len(names) > 1
         if multi:
@@ -225,9 +252,6 @@ class Model(Network):
                 if getattr(fn, 'stateful', False) and hasattr(fn, 'reset_states'):
                     self.stateful_metric_functions.append(fn)
                     self.stateful_metric_names.append('%s_%s' % (name, label) if multi else label)
-        self._collected_trainable_weights = list(self.trainable_weights)
-        self._train_updates = None
-        self._compiled = True
 
     def _make_train_function(self):
         """Prepares the training step, as Keras 2.2.4 does on the first one after `compile`.
@@ -439,22 +463,21 @@ class Model(Network):
             penalty = K.add(penalty, K.sum(loss))
         return penalty
 
-    def _train_step(self, xs, ys, sample_weights, meanwhile=None):
+    def _train_step(self, xs, ys, sample_weights):
         """One update on one batch (FAQ: "a batch results in only one update").
 
         # Arguments
             xs, ys, sample_weights: the batch's arrays.
-            meanwhile: None, or a function called once the step's work is
-                queued and before its results are read back (the accel
-                prefetcher stages the next batch then, while the device runs).
 
         # Returns
-            The loss, per-output losses and metrics, as floats, computed in
-            training mode in the same forward pass that produced the update.
+            The loss, per-output losses and metrics, computed in training mode
+            in the same forward pass that produced the update, as scalars of
+            the running backend (the loop reads them back through its feed).
         """
         self._make_train_function()
         params = self._collected_trainable_weights
         xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
+        run_context.note_step_samples(int(xs[0].shape[0]) if xs else None)
         with K.GradientTape(params), run_context.collecting() as run, \
                 run_context.applying_updates(self._train_updates):
             entries = self._internal_loss_entries()
@@ -463,31 +486,23 @@ class Model(Network):
             total = K.add(total, self._regularization(run, entries, extra))
         if params:
             self.optimizer.get_updates(total, params)
-        values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
-        if meanwhile is not None:
-            meanwhile()
-        return [_as_float(v) for v in values]
+        return [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
 
-    def _test_step(self, xs, ys, sample_weights, meanwhile=None):
-        """Loss and metrics on one batch in test mode (no update); `meanwhile`
-        as for `_train_step`."""
+    def _test_step(self, xs, ys, sample_weights):
+        """Loss and metrics on one batch in test mode (no update), as backend
+        scalars (see `_train_step`)."""
         xs, ys, sample_weights = _on_backend(xs), _on_backend(ys), _on_backend(sample_weights)
         with run_context.collecting() as run:
             entries = self._internal_loss_entries()
             outputs, masks, extra = self._forward(xs, phase=0, loss_entries=entries)
             total, per_output, metric_values = self._objective(ys, outputs, masks, sample_weights)
             total = K.add(total, self._regularization(run, entries, extra))
-        values = [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
-        if meanwhile is not None:
-            meanwhile()
-        return [_as_float(v) for v in values]
+        return [total] + (per_output if len(self.outputs) > 1 else []) + metric_values
 
-    def _predict_step(self, xs, meanwhile=None):
-        """The outputs for one batch in test mode; `meanwhile` as for `_train_step`."""
+    def _predict_step(self, xs):
+        """The outputs for one batch in test mode, on the running backend."""
         outputs, _, _ = self._forward(_on_backend(xs), phase=0)
-        if meanwhile is not None:
-            meanwhile()
-        return [K.get_value(o) for o in outputs]
+        return outputs
 
     # --- data -------------------------------------------------------------------
 
@@ -568,7 +583,6 @@ class Model(Network):
         """Stateful RNNs need every batch to have their fixed batch size (FAQ:
         "How can I use stateful RNNs?"); refused before any state changes."""
         if self.stateful:
-            from refkeras.layers.recurrent import check_stateful_batch
             check_stateful_batch(self, xs, batch_size)
 
     # --- public training API -------------------------------------------------------
@@ -655,9 +669,9 @@ class Model(Network):
         elif validation_steps:
             raise ValueError('`validation_steps` needs `validation_data`.')
         if self.stateful:
-            from refkeras.layers.recurrent import warn_if_shuffling_stateful
             warn_if_shuffling_stateful(self, shuffle)
         self._check_trainable_weights_consistency()
+        verbose = distributed_state.verbose_here(verbose)  # one progress bar per job: rank 0's
         return self._fit_loop(xs, ys, sws, batch_size, epochs, verbose, callbacks, val_ins,
                               shuffle, initial_epoch, steps_per_epoch, validation_steps)
 
@@ -695,65 +709,58 @@ class Model(Network):
                 if do_validation else None
         index_array = np.arange(num_samples)
         dtypes = self._input_dtypes()
-        with tu.batch_source() as source:
-            for epoch in range(initial_epoch, epochs):
-                self._reset_metric_states()
-                callback_list.on_epoch_begin(epoch)
-                epoch_logs = {}
-                if steps_per_epoch is not None:
-                    batches = [(0, num_samples)] * steps_per_epoch
-                    order = index_array
-                else:
-                    if shuffle == 'batch':
-                        order = tu.batch_shuffle(index_array, batch_size)
-                    elif shuffle:
-                        order = np.random.permutation(num_samples)
-                    else:
-                        order = index_array
-                    batches = tu.make_batches(num_samples, batch_size)
-                feed = source.batches([xs, ys, sws], [dtypes, None, None], order, batches)
-                completed = False
-                for batch_index, (ids, (xb, yb, wb)) in enumerate(feed):
-                    batch_logs = {'batch': batch_index, 'size': len(ids)}
-                    callback_list.on_batch_begin(batch_index, batch_logs)
-                    outs = self._train_step(xb, yb, wb, meanwhile=feed.stage_next)
-                    batch_logs.update(zip(self.metrics_names, outs))
-                    callback_list.on_batch_end(batch_index, batch_logs)
-                    if self.stop_training:
-                        break
-                else:
-                    completed = True
-                if do_validation and (completed or steps_per_epoch is not None):
-                    val_outs = self._test_loop(*val_ins, batch_size=batch_size or 32, verbose=0,
-                                               steps=validation_steps, source=source)
-                    for label, value in zip(self.metrics_names, val_outs):
-                        epoch_logs['val_' + label] = value
-                callback_list.on_epoch_end(epoch, epoch_logs)
-                if self.stop_training:
-                    break
+
+        def epoch_batches(epoch):
+            if steps_per_epoch is not None:
+                order, bounds = index_array, [(0, num_samples)] * steps_per_epoch
+            else:
+                order = self._epoch_order(index_array, batch_size, shuffle)
+                bounds = tu.make_batches(num_samples, batch_size)
+            batches = feed.batches([xs, ys, sws], [dtypes, None, None], order, bounds)
+            return feeding.SizedBatches(batches), len(bounds)
+
+        def validate(last_batch_size):
+            outs = self._test_loop(*val_ins, batch_size=batch_size or 32, verbose=0,
+                                   steps=validation_steps, feed=feed)
+            return {'val_' + label: value for label, value in zip(self.metrics_names, outs)}
+
+        with feeding.open_feed() as feed:
+            epoch_loop.run_epochs(self, callback_list, initial_epoch, epochs, epoch_batches,
+                                  validate if do_validation else None,
+                                  'always' if steps_per_epoch is not None else 'unless_stopped')
         callback_list.on_train_end()
         return self.history
 
-    def _test_loop(self, xs, ys, sws, batch_size=32, verbose=0, steps=None, source=None):
+    @staticmethod
+    def _epoch_order(index_array, batch_size, shuffle):
+        """The sample order of one epoch (FAQ: "Is the data shuffled during
+        training?"): a new permutation when `shuffle` is True, whole batches
+        shuffled for 'batch' (HDF5 data), the given order otherwise."""
+        if shuffle == 'batch':
+            return tu.batch_shuffle(index_array, batch_size)
+        if shuffle:
+            return np.random.permutation(len(index_array))
+        return index_array
+
+    def _test_loop(self, xs, ys, sws, batch_size=32, verbose=0, steps=None, feed=None):
         """Batch-size-weighted averages of the loss and metrics over all samples.
 
-        `source`: the `batch_source()` of the `fit` running validation (its
-        staging buffers are reused), or None to open one here.
+        `feed`: the feed of the `fit` running validation (a backend's staging
+        buffers are reused), or None to open one here.
         """
-        if source is None:
-            with tu.batch_source() as source:
-                return self._test_loop(xs, ys, sws, batch_size, verbose, steps, source)
+        if feed is None:
+            with feeding.open_feed() as feed:
+                return self._test_loop(xs, ys, sws, batch_size, verbose, steps, feed)
         num_samples = int(xs[0].shape[0])
         self._reset_metric_states()
         totals = outs = None
         progbar = None
         if verbose == 1:
-            from refkeras.utils.progbar import Progbar
             progbar = Progbar(target=num_samples)
-        feed = source.batches([xs, ys, sws], [self._input_dtypes(), None, None],
-                              np.arange(num_samples), tu.make_batches(num_samples, batch_size))
-        for ids, (xb, yb, wb) in feed:
-            outs = self._test_step(xb, yb, wb, meanwhile=feed.stage_next)
+        batches = feed.batches([xs, ys, sws], [self._input_dtypes(), None, None],
+                               np.arange(num_samples), tu.make_batches(num_samples, batch_size))
+        for ids, (xb, yb, wb) in batches:
+            outs = _floats(batches.read_back(self._test_step(xb, yb, wb)))
             weighted = np.asarray(outs) * len(ids)
             totals = weighted if totals is None else totals + weighted
             if progbar is not None:
@@ -792,13 +799,12 @@ class Model(Network):
         chunks = []
         progbar = None
         if verbose == 1:
-            from refkeras.utils.progbar import Progbar
             progbar = Progbar(target=num_samples)
-        with tu.batch_source() as source:
-            feed = source.batches([xs], [dtypes], np.arange(num_samples),
-                                  tu.make_batches(num_samples, batch_size or 32))
-            for ids, (xb,) in feed:
-                chunks.append(self._predict_step(xb, meanwhile=feed.stage_next))
+        with feeding.open_feed() as feed:
+            batches = feed.batches([xs], [dtypes], np.arange(num_samples),
+                                   tu.make_batches(num_samples, batch_size or 32))
+            for ids, (xb,) in batches:
+                chunks.append(batches.read_back(self._predict_step(xb)))
                 if progbar is not None:
                     progbar.update(int(ids[-1]) + 1)
         if not chunks:
@@ -819,19 +825,20 @@ class Model(Network):
         tu.check_finite(xs, 'Input')
         self._check_trainable_weights_consistency()
         outs = self._train_step(tu.cast_inputs(xs, self._input_dtypes()), tu.densified(ys), sws)
-        return unpack_singleton(outs)
+        return unpack_singleton(_floats(feeding.read_back(outs)))
 
     def test_on_batch(self, x, y, sample_weight=None):
         """Loss (and metrics) on one batch in test mode."""
         self._check_compiled()
         xs, ys, sws = self._standardize_user_data(x, y, sample_weight, batch_size=None)
-        return unpack_singleton(self._test_step(tu.cast_inputs(xs, self._input_dtypes()),
-                                                tu.densified(ys), sws))
+        outs = self._test_step(tu.cast_inputs(xs, self._input_dtypes()), tu.densified(ys), sws)
+        return unpack_singleton(_floats(feeding.read_back(outs)))
 
     def predict_on_batch(self, x):
         """Outputs for one batch, in test mode."""
         xs, _, _ = self._standardize_user_data(x, batch_size=None, with_targets=False)
-        return unpack_singleton(self._predict_step(tu.cast_inputs(xs, self._input_dtypes())))
+        outs = self._predict_step(tu.cast_inputs(xs, self._input_dtypes()))
+        return unpack_singleton(feeding.read_back(outs))
 
     # --- generators -------------------------------------------------------------
 
@@ -844,7 +851,6 @@ class Model(Network):
 
         See `training_generator.fit_generator`.
         """
-        from refkeras.engine import training_generator
         return training_generator.fit_generator(
             self, generator, steps_per_epoch=steps_per_epoch, epochs=epochs, verbose=verbose,
             callbacks=callbacks, validation_data=validation_data,
@@ -856,7 +862,6 @@ class Model(Network):
     def evaluate_generator(self, generator, steps=None, max_queue_size=10, workers=1,
                            use_multiprocessing=False, verbose=0):
         """Loss and metrics over batches from a generator or `Sequence`."""
-        from refkeras.engine import training_generator
         return training_generator.evaluate_generator(
             self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, verbose=verbose)
@@ -865,7 +870,6 @@ class Model(Network):
     def predict_generator(self, generator, steps=None, max_queue_size=10, workers=1,
                           use_multiprocessing=False, verbose=0):
         """Predictions for the batches of a generator or `Sequence`."""
-        from refkeras.engine import training_generator
         return training_generator.predict_generator(
             self, generator, steps=steps, max_queue_size=max_queue_size, workers=workers,
             use_multiprocessing=use_multiprocessing, verbose=verbose)

@@ -23,12 +23,13 @@ Keras 2.2.4 rules kept here:
 - a generator with `use_multiprocessing=True` and several workers is copied
   into every worker (a warning says the data may be duplicated).
 
-Each loop takes its batches from a feed (`_feed`): for the reference, each
-batch is read from the generator and checked when the loop reaches it; on
-accel, batch i+1 is read, checked and its copy to the device started while
-step i runs (`accel.prefetch`, "Generator loops": never a batch the
-synchronous loop would not take at that point, and an error in batch i+1 is
-raised when the loop reaches it, after step i's callbacks).
+Each loop takes its batches from the call's feed (`feeding.open_feed()`,
+`feed.items`): for the reference, each batch is read from the generator and
+checked when the loop reaches it; a backend with a feed of its own may read
+batch i+1 while step i runs (accel does: `accel.prefetch`, "Generator
+loops"), but never a batch the synchronous loop would not take at that
+point, and an error in batch i+1 is raised when the loop reaches it, after
+step i's callbacks.
 
 Differences from Keras 2.2.4, on purpose: a batch of the wrong form, an empty
 batch, a generator that runs out of batches, or step counts below 1 are clear
@@ -41,6 +42,8 @@ import warnings
 
 import numpy as np
 
+from refkeras.distributed import state as distributed_state
+from refkeras.engine import epoch_loop, feeding
 from refkeras.engine import training_utils as tu
 from refkeras.utils.data_utils import GeneratorEnqueuer, OrderedEnqueuer, Sequence
 from refkeras.utils.generic_utils import unpack_singleton
@@ -203,35 +206,6 @@ def _input_reader(model, batches, method, steps):
     return read
 
 
-class _HostFeed(object):
-    """The batches of one pass, each read when the loop reaches it: the
-    reference backend's way (and accel's with `accel.prefetch.ENABLED = False`)."""
-
-    #: Called by a step once its work is queued; nothing to do here.
-    stage_next = None
-
-    def __init__(self, read, steps):
-        self._read, self._steps = read, steps
-
-    def __iter__(self):
-        for step in range(self._steps):
-            yield self._read(step)
-
-
-def _feed(source, read, steps, keep_going=None):
-    """`read(0)`, ..., `read(steps - 1)`: the batches of one pass, in order.
-
-    `source` is the call's `training_utils.batch_source()`. When it is accel's
-    `Prefetcher`, batch i+1 is read and its copy to the device started while
-    step i runs (the steps' `meanwhile=feed.stage_next`); never a batch past
-    `steps`, nor the next one when `keep_going()` is False. Otherwise each
-    batch is read when the loop takes it.
-    """
-    if hasattr(source, 'items'):
-        return source.items(read, steps, keep_going)
-    return _HostFeed(read, steps)
-
-
 # --- validation ---------------------------------------------------------------------------
 
 
@@ -262,16 +236,15 @@ def _validation_plan(model, validation_data, validation_steps):
                      % (_describe(validation_data),))
 
 
-def _evaluate_batches(model, batches, steps, method, source, verbose=0):
+def _evaluate_batches(model, batches, steps, method, feed, verbose=0):
     """Loss and metrics over `steps` batches, each weighted by its number of samples."""
     progbar = Progbar(target=steps) if verbose == 1 else None
     model._reset_metric_states()
     totals = None
     seen = 0
-    feed = _feed(source, _batch_reader(model, batches, None, method, steps), steps)
-    for step, ((xs, ys, sws), size) in enumerate(feed):
-        outs = np.asarray(model._test_step(xs, ys, sws, meanwhile=feed.stage_next),
-                          dtype='float64')
+    items = feed.items(_batch_reader(model, batches, None, method, steps), steps)
+    for step, ((xs, ys, sws), size) in enumerate(items):
+        outs = np.asarray(items.read_back(model._test_step(xs, ys, sws)), dtype='float64')
         totals = outs * size if totals is None else totals + outs * size
         seen += size
         if progbar is not None:
@@ -333,6 +306,7 @@ def fit_generator(model, generator, steps_per_epoch=None, epochs=1, verbose=1, c
     if val_kind == 'batches':
         _check_source(val_data, method, 'validation_data')
     model._check_trainable_weights_consistency()
+    verbose = distributed_state.verbose_here(verbose)  # one progress bar per job: rank 0's
     do_validation = val_kind is not None
     labels = list(model.metrics_names)
     callback_list = model._make_callbacks(
@@ -353,34 +327,24 @@ def fit_generator(model, generator, steps_per_epoch=None, epochs=1, verbose=1, c
             val_enqueuer, val_batches = _start(val_data, workers, use_multiprocessing,
                                                max_queue_size)
         model.stop_training = False
-        with tu.batch_source() as source:
-            for epoch in range(initial_epoch, epochs):
-                model._reset_metric_states()
-                callback_list.on_epoch_begin(epoch)
-                epoch_logs = {}
-                feed = _feed(source, _batch_reader(model, batches, class_weight, method,
-                                                   steps_per_epoch),
-                             steps_per_epoch, keep_going=lambda: not model.stop_training)
-                for step, ((xs, ys, sws), size) in enumerate(feed):
-                    batch_logs = {'batch': step, 'size': size}
-                    callback_list.on_batch_begin(step, batch_logs)
-                    outs = model._train_step(xs, ys, sws, meanwhile=feed.stage_next)
-                    batch_logs.update(zip(labels, outs))
-                    callback_list.on_batch_end(step, batch_logs)
-                    if step == steps_per_epoch - 1 and do_validation:
-                        if val_kind == 'batches':
-                            val_outs = _evaluate_batches(model, val_batches, validation_steps,
-                                                         method + ' (validation)', source)
-                        else:
-                            val_outs = model._test_loop(*val_data, batch_size=size, verbose=0,
-                                                        source=source)
-                        for label, value in zip(labels, val_outs):
-                            epoch_logs['val_' + label] = value
-                    if model.stop_training:
-                        break
-                callback_list.on_epoch_end(epoch, epoch_logs)
-                if model.stop_training:
-                    break
+
+        def epoch_batches(epoch):
+            read = _batch_reader(model, batches, class_weight, method, steps_per_epoch)
+            items = feed.items(read, steps_per_epoch, keep_going=lambda: not model.stop_training)
+            return items, steps_per_epoch
+
+        def validate(last_batch_size):
+            if val_kind == 'batches':
+                outs = _evaluate_batches(model, val_batches, validation_steps,
+                                         method + ' (validation)', feed)
+            else:
+                outs = model._test_loop(*val_data, batch_size=last_batch_size, verbose=0,
+                                        feed=feed)
+            return {'val_' + label: value for label, value in zip(labels, outs)}
+
+        with feeding.open_feed() as feed:
+            epoch_loop.run_epochs(model, callback_list, initial_epoch, epochs, epoch_batches,
+                                  validate if do_validation else None, 'after_last_batch')
     finally:
         try:
             if enqueuer is not None:
@@ -423,8 +387,8 @@ def evaluate_generator(model, generator, steps=None, max_queue_size=10, workers=
     steps = _resolve_steps(generator, steps, 'steps', method)
     enqueuer, batches = _start(generator, workers, use_multiprocessing, max_queue_size)
     try:
-        with tu.batch_source() as source:
-            averages = _evaluate_batches(model, batches, steps, method, source, verbose=verbose)
+        with feeding.open_feed() as feed:
+            averages = _evaluate_batches(model, batches, steps, method, feed, verbose=verbose)
     finally:
         enqueuer.stop()
     return unpack_singleton(averages)
@@ -460,10 +424,10 @@ def predict_generator(model, generator, steps=None, max_queue_size=10, workers=1
     outputs = None
     try:
         progbar = Progbar(target=steps) if verbose == 1 else None
-        with tu.batch_source() as source:
-            feed = _feed(source, _input_reader(model, batches, method, steps), steps)
-            for step, ((xs,), _) in enumerate(feed):
-                outs = model._predict_step(xs, meanwhile=feed.stage_next)
+        with feeding.open_feed() as feed:
+            items = feed.items(_input_reader(model, batches, method, steps), steps)
+            for step, ((xs,), _) in enumerate(items):
+                outs = items.read_back(model._predict_step(xs))
                 if outputs is None:
                     outputs = [[] for _ in outs]
                 for i, out in enumerate(outs):

@@ -1,13 +1,15 @@
 """Checking and slicing the data given to `fit`, `evaluate` and `predict`.
 
 Everything here runs before training touches the model, so bad input raises
-before any weight changes (DESIGN.md, invariant 7).
+before any weight changes (docs/design.md, invariant 7).
 """
 import warnings
 
 import numpy as np
 
 from refkeras import backend as K
+from refkeras import losses
+from refkeras.utils.io_utils import HDF5Matrix, h5py
 
 
 def is_array_like(x):
@@ -142,7 +144,6 @@ def is_on_disk(x):
     """Whether `x` is read from a file on indexing (h5py dataset, HDF5Matrix, LazyRows)."""
     if isinstance(x, LazyRows):
         return True
-    from refkeras.utils.io_utils import HDF5Matrix, h5py
     return isinstance(x, HDF5Matrix) or (h5py is not None and isinstance(x, h5py.Dataset))
 
 
@@ -419,7 +420,6 @@ def check_loss_and_target_compatibility(targets, loss_fns, output_shapes):
         ValueError: e.g. integer labels (shape (n, 1)) with categorical_crossentropy,
             with the fix spelled out.
     """
-    from refkeras import losses
     same_shape_losses = {losses.mean_squared_error, losses.binary_crossentropy,
                          losses.categorical_crossentropy}
     for y, loss, shape in zip(targets, loss_fns, output_shapes):
@@ -589,72 +589,3 @@ def cast_inputs(arrays, dtypes):
             a = a.astype(target)
         out.append(a)
     return out
-
-
-# --- where the array loops of fit / evaluate / predict get their batches ----------------------
-
-class HostBatches(object):
-    """The batches of one pass over arrays, each sliced (and cast) on the host
-    when the loop reaches it: how the reference backend feeds its steps.
-
-    Iterating gives `(ids, batches)` for each `(start, end)` of `bounds`:
-    `ids = order[start:end]` and, per group, that group's arrays sliced at
-    `ids` (`slice_arrays`, then `cast_inputs` for a group with dtypes).
-
-    # Arguments
-        groups: lists of arrays read together, e.g. `[xs, ys, sample_weights]`
-            (None entries stay None).
-        dtypes: one entry per group: the model input dtypes its batches are
-            cast to, or None to keep the arrays' own dtypes.
-        order: the sample indices in the order of the pass.
-        bounds: `(start, end)` positions in `order` of each batch
-            (`make_batches`).
-    """
-
-    #: Called by a step once its device work is queued (see `accel.prefetch`);
-    #: here there is nothing to do meanwhile.
-    stage_next = None
-
-    def __init__(self, groups, dtypes, order, bounds):
-        self.groups, self.dtypes, self.order, self.bounds = groups, dtypes, order, bounds
-
-    def __iter__(self):
-        for start, end in self.bounds:
-            ids = self.order[start:end]
-            yield ids, [slice_arrays(arrays, ids) if dtypes is None
-                        else cast_inputs(slice_arrays(arrays, ids), dtypes)
-                        for arrays, dtypes in zip(self.groups, self.dtypes)]
-
-
-class HostBatchSource(object):
-    """Hands out `HostBatches`; holds nothing, so closing it does nothing."""
-
-    def batches(self, groups, dtypes, order, bounds):
-        return HostBatches(groups, dtypes, order, bounds)
-
-    def close(self):
-        pass
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        self.close()
-        return False
-
-
-def batch_source():
-    """Where one call of fit / evaluate / predict gets the batches of its array
-    loops, as a context manager with `batches(groups, dtypes, order, bounds)`.
-
-    For the reference backend: `HostBatchSource` (each batch sliced on the host
-    when its step comes). For accel, unless `accel.prefetch.ENABLED` is False:
-    an `accel.prefetch.Prefetcher`, which copies the next batch to the device
-    while the current step runs, and on leaving the block waits for any copy
-    still in flight and releases its stream and staging buffers.
-    """
-    if K.backend() == 'numba':
-        from accel import prefetch
-        if prefetch.ENABLED:
-            return prefetch.Prefetcher()
-    return HostBatchSource()

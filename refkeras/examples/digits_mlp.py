@@ -15,11 +15,16 @@ import sys
 
 import numpy as np
 
+from refkeras.callbacks import EarlyStopping
+from refkeras.datasets import digits
+from refkeras.layers import Dense, Dropout
+from refkeras.models import Sequential
+from refkeras.optimizers import RMSprop
+from refkeras.utils import to_categorical
+
 
 def build_model():
     """A small MLP: 64 pixels -> 128 -> 64 -> 10 classes, with Dropout."""
-    from refkeras.layers import Dense, Dropout
-    from refkeras.models import Sequential
     model = Sequential()
     model.add(Dense(128, activation='relu', input_shape=(64,)))
     model.add(Dropout(0.2))
@@ -42,10 +47,6 @@ def main(argv=None):
     np.random.seed(args.seed)
     random.seed(args.seed)
 
-    from refkeras.callbacks import EarlyStopping
-    from refkeras.datasets import digits
-    from refkeras.optimizers import RMSprop
-    from refkeras.utils import to_categorical
 
     (x_train, y_train), (x_test, y_test) = digits.load_data()
     x_train = x_train.reshape(len(x_train), 64)

@@ -127,6 +127,8 @@ class _Conv(Layer):
     def call(self, inputs):
         self.compute_output_shape(K.int_shape(inputs))   # names the layer if the kernel does not fit
         outputs = self._convolve(inputs)
+        # Keras's `K.bias_add` then `self.activation`; fused into one primitive
+        # where the activation is elementwise (`core.bias_and_activation`).
         return bias_and_activation(outputs, self.bias if self.use_bias else None,
                                    self.activation, self.data_format)
 

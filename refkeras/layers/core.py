@@ -50,10 +50,13 @@ def bias_and_activation(x, bias, activation, data_format):
     """
     name = 'linear' if activation is None else _fused_activation_name(activation)
     if bias is not None and name is not None and K.ndim(bias) == 1:
+        # The two steps below as one fused primitive: the same numbers, one pass.
         return K.bias_activation(x, bias, activation=name, data_format=data_format)
     if bias is not None:
         x = K.bias_add(x, bias, data_format=data_format)
-    return x if activation is None else activation(x)
+    if activation is not None:
+        x = activation(x)
+    return x
 
 
 class Dense(Layer):
@@ -124,6 +127,8 @@ class Dense(Layer):
 
     def call(self, inputs):
         output = K.dot(inputs, self.kernel)
+        # Keras's `K.bias_add` then `self.activation`; fused into one primitive
+        # where the activation is elementwise (`bias_and_activation`).
         return bias_and_activation(output, self.bias if self.use_bias else None,
                                    self.activation, 'channels_last')
 

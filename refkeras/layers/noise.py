@@ -7,12 +7,11 @@ training loss much higher than the testing loss?").
 import math
 
 from refkeras import backend as K
+# AlphaDropout keeps SELU activations' mean and variance: it needs SELU's constants.
+from refkeras.backend.prims_nn import SELU_ALPHA, SELU_SCALE
 from refkeras.engine.base_layer import Layer
 from refkeras.legacy import interfaces
 
-# The SELU constants: AlphaDropout keeps SELU activations' mean and variance.
-_SELU_ALPHA = 1.6732632423543772
-_SELU_SCALE = 1.0507009873554805
 
 
 class _TrainingNoise(Layer):
@@ -124,7 +123,7 @@ class AlphaDropout(_TrainingNoise):
             rate = self.rate
 
             def dropped():
-                saturation = -_SELU_ALPHA * _SELU_SCALE
+                saturation = -SELU_ALPHA * SELU_SCALE
                 uniform = K.random_uniform(self._get_noise_shape(inputs), seed=self.seed,
                                            dtype=K.dtype(inputs))
                 kept = K.cast(K.greater_equal(uniform, rate), K.dtype(inputs))

@@ -13,6 +13,7 @@ learns and tests against) without the speed-up. With the `numba` accelerator,
 the GPUs must exist, as in Keras.
 """
 from refkeras import backend as K
+from refkeras.backend import state as backend_state
 from refkeras.layers.core import Lambda
 from refkeras.layers.merge import concatenate
 from refkeras.utils.generic_utils import to_list
@@ -20,10 +21,8 @@ from refkeras.utils.generic_utils import to_list
 
 def _available_gpus():
     """Number of GPUs the running backend can use (None: no devices, the CPU simulates)."""
-    if K.backend() != 'numba':
-        return None
-    import accel
-    return accel.gpu_count()
+    plugin = backend_state.backend_plugin()
+    return None if plugin is None else plugin.gpu_count()
 
 
 def _get_available_devices():

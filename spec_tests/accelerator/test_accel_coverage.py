@@ -1,6 +1,6 @@
 """accel covers the reference: every primitive of `REGISTRY` has an accel twin.
 
-DESIGN.md, invariant 5: "A primitive missing from `accel` fails a coverage
+docs/design.md, invariant 5: "A primitive missing from `accel` fails a coverage
 test; it is never silently run on the host." This file is that test. When a
 helper adds a reference primitive, `test_every_reference_primitive_has_an_accel_twin`
 fails, naming it, until `accel/prims_*.py` registers a forward (and, for a

@@ -37,7 +37,7 @@ from refkeras.layers import LSTM, Dense, Embedding  # noqa: E402
 from refkeras.models import Sequential  # noqa: E402
 
 from accel import arrays  # noqa: E402
-from accel.kernels import gather as G  # noqa: E402
+from accel.kernels import gather as gather_kernels  # noqa: E402
 
 pytestmark = pytest.mark.accel
 
@@ -53,7 +53,7 @@ _fast_simulator_threads = fast_simulator_threads(_MODE)
 
 def power_of_two_chunks():
     """Keys per block of the device sort: small ones force the global merge steps."""
-    return st.sampled_from(sorted({2, 4, 8, G.SORT_CHUNK}))
+    return st.sampled_from(sorted({2, 4, 8, gather_kernels.SORT_CHUNK}))
 
 
 # --- the device sort and scatter-add -------------------------------------------------
@@ -64,13 +64,13 @@ def test_device_sort_sorts(data):
     keys = data.draw(hnp.arrays(np.int64, size, elements=st.integers(-50, 50)))  # repeats too
     chunk = data.draw(power_of_two_chunks())
     device = arrays.to_device(keys)
-    G.sort_keys(device, chunk)
+    gather_kernels.sort_keys(device, chunk)
     np.testing.assert_array_equal(arrays.to_host(device), np.sort(keys))
 
 
 def test_device_sort_refuses_sizes_that_are_not_powers_of_two():
     with pytest.raises(ValueError, match='power-of-two'):
-        G.sort_keys(arrays.to_device(np.arange(6, dtype=np.int64)))
+        gather_kernels.sort_keys(arrays.to_device(np.arange(6, dtype=np.int64)))
 
 
 def loop_scatter_add(g, wrapped, pre, n, post, dtype):
@@ -103,9 +103,10 @@ def test_device_scatter_add_matches_the_host_path_and_a_direct_loop(data):
     chunk = data.draw(power_of_two_chunks())
 
     g_dev = arrays.to_device(g)
-    on_device = arrays.to_host(G.scatter_add(g_dev, arrays.to_device(indices), x_shape, axis,
-                                             np.float32, chunk=chunk))
-    on_host = arrays.to_host(G.scatter_add(g_dev, indices, x_shape, axis, np.float32))
+    on_device = arrays.to_host(gather_kernels.scatter_add(g_dev, arrays.to_device(indices),
+                                                          x_shape, axis, np.float32,
+                                                          chunk=chunk))
+    on_host = arrays.to_host(gather_kernels.scatter_add(g_dev, indices, x_shape, axis, np.float32))
     assert on_device.shape == on_host.shape == x_shape and on_device.dtype == np.float32
     np.testing.assert_array_equal(on_device.view(np.uint32), on_host.view(np.uint32))
 
@@ -134,7 +135,8 @@ def test_device_scatter_add_gives_out_of_range_indices_nothing():
     # does not check again, and must not write outside its result.
     g = np.arange(1, 5, dtype=np.float32).reshape(4, 1)
     indices = arrays.to_device(np.array([1, 3, -4, 1]))
-    got = arrays.to_host(G.scatter_add(arrays.to_device(g), indices, (3, 1), 0, np.float32))
+    got = arrays.to_host(gather_kernels.scatter_add(arrays.to_device(g), indices, (3, 1), 0,
+                                                    np.float32))
     np.testing.assert_array_equal(got, [[0.0], [1.0 + 4.0], [0.0]])
 
 
@@ -204,8 +206,8 @@ def test_bad_indices_raise_the_layers_error_and_change_nothing(backend, bad):
         before, slots = model.get_weights(), model.optimizer.get_weights()
         name = model.layers[0].name
         with pytest.raises(ValueError, match=r'Embedding layer %s: indices must be in '
-                                             r'\[0, %d\) \(input_dim=%d\), but the input holds '
-                                             r'%d\.' % (name, VOCAB, VOCAB, bad)):
+                           r'\[0, %d\) \(input_dim=%d\), but the input holds '
+                           r'%d\.' % (name, VOCAB, VOCAB, bad)):
             model.train_on_batch(wrong, y)
         for got, want in zip(model.get_weights() + model.optimizer.get_weights(),
                              before + slots):
@@ -236,8 +238,7 @@ def train(backend):
         model = embedding_lstm()
         model.compile(optimizers.SGD(lr=0.5), 'categorical_crossentropy')
         initial = model.get_weights()
-        history = model.fit(ids, y, batch_size=BATCH, epochs=STEPS // 2, shuffle=False,
-                            verbose=0)
+        history = model.fit(ids, y, batch_size=BATCH, epochs=STEPS // 2, shuffle=False, verbose=0)
         return initial, history.history['loss'], model.get_weights()
 
 

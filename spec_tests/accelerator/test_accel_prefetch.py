@@ -36,6 +36,7 @@ _MODE = accel_mode_or_skip()
 from refkeras import backend as K  # noqa: E402
 from refkeras import callbacks as cbks  # noqa: E402
 from refkeras import optimizers  # noqa: E402
+from refkeras.engine import feeding  # noqa: E402
 from refkeras.engine import training_utils as tu  # noqa: E402
 from refkeras.layers import Dense  # noqa: E402
 from refkeras.models import Sequential  # noqa: E402
@@ -166,11 +167,11 @@ def host_batches(batches):
 
 
 def run_pass(feed):
-    """Takes every batch, calling `stage_next` in between as the steps do."""
+    """Takes every batch, reading (no) results back in between as the loops do
+    (which is when a prefetching pass stages the next batch)."""
     out = []
     for ids, groups in feed:
-        if feed.stage_next is not None:
-            feed.stage_next()
+        feed.read_back([])
         out.append((np.array(ids), [[None if a is None else arrays.to_host(a) for a in group]
                                     for group in groups]))
     return out
@@ -215,7 +216,7 @@ def test_prefetched_batches_are_those_of_the_synchronous_path(samples, batch_siz
     np.random.seed(seed)
     order = order_for(shuffle, samples, batch_size)
     bounds = tu.make_batches(samples, batch_size)
-    want = run_pass(tu.HostBatches(groups, dtypes, order, bounds))
+    want = run_pass(feeding.HostBatches(groups, dtypes, order, bounds))
     assert want[-1][0].shape[0] == samples - batch_size * (len(bounds) - 1)  # the last batch
     assert want[0][1][0][0].dtype == np.float32 and want[0][1][0][1].dtype == np.int64
     late = LateCopies()
@@ -243,7 +244,7 @@ def test_hdf5_batches_are_those_of_the_synchronous_path(tmp_path):
         order = tu.batch_shuffle(np.arange(8), 3)
         bounds = tu.make_batches(8, 3)
         groups, dtypes = [xs, ys], [[np.dtype('float32')], None]
-        want = run_pass(tu.HostBatches(groups, dtypes, order, bounds))
+        want = run_pass(feeding.HostBatches(groups, dtypes, order, bounds))
         late = LateCopies()
         with prefetch.Prefetcher(late) as prefetcher:
             got = run_pass(prefetcher.batches(groups, dtypes, order, bounds))
@@ -287,7 +288,7 @@ def test_a_pass_left_early_is_waited_for_before_the_next_pass():
                                    tu.make_batches(8, 8))
         assert not any(c in late.pending for c in in_flight[4:])  # batch 1's were waited for
         assert_same_batches(run_pass(again),
-                            run_pass(tu.HostBatches(groups, dtypes, np.arange(8)[::-1].copy(),
+                            run_pass(feeding.HostBatches(groups, dtypes, np.arange(8)[::-1].copy(),
                                                     tu.make_batches(8, 8))))
     assert late.pending == [] and late.violations == []
 
@@ -576,10 +577,10 @@ def test_a_bad_batch_fails_where_the_synchronous_path_fails_and_releases_everyth
 def test_the_reference_backend_never_prefetches():
     prefetch.ENABLED = True
     assert K.backend() == 'numpy'
-    assert isinstance(tu.batch_source(), tu.HostBatchSource)
+    assert isinstance(feeding.open_feed(), feeding.HostFeed)
     with K.using_backend('numba'):
-        source = tu.batch_source()
+        source = feeding.open_feed()
         assert isinstance(source, prefetch.Prefetcher)
         source.close()
         prefetch.ENABLED = False
-        assert isinstance(tu.batch_source(), tu.HostBatchSource)
+        assert isinstance(feeding.open_feed(), feeding.HostFeed)

@@ -1,4 +1,4 @@
-"""accel against the reference: every primitive, forward and gradient (DESIGN.md, invariant 6).
+"""accel against the reference: every primitive, forward and gradient (docs/design.md, invariant 6).
 
 For each primitive of `refkeras.backend.registry.REGISTRY`, hypothesis draws
 shapes (odd sizes that divide no tile, broadcasting pairs, axes) and values;
@@ -251,7 +251,7 @@ def binary_operands(draw, kinds, domain):
     kind = draw(st.sampled_from(kinds))
     dtype = draw(st.sampled_from([np.float32, np.float64])) if kind == 'f' else np.int32
     sa, sb = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=3,
-                                                     max_side=4)).input_shapes
+                                                    max_side=4)).input_shapes
     if domain == 'positive_a':
         ea, eb = finite(0.25, 4.0, dtype), finite(-3.0, 3.0, dtype)
     elif domain == 'nonzero_b':
@@ -667,7 +667,7 @@ def matmul_operands(draw):
     # one; K up to 19 spans three contraction steps.
     m, k, n = draw(st.integers(1, 9)), draw(st.integers(1, 19)), draw(st.integers(1, 9))
     ba, bb = draw(hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=0, max_dims=2,
-                                                     max_side=3)).input_shapes
+                                                    max_side=3)).input_shapes
     a = draw(hnp.arrays(np.float32, ba + (m, k), elements=finite(-2, 2)))
     b = draw(hnp.arrays(np.float32, bb + (k, n), elements=finite(-2, 2)))
     return a, b
@@ -950,7 +950,7 @@ def check_tile(name, data):
 
     def grad_tol(i, g, out, inputs):
         return (R - 1) * eps * REGISTRY['tile'].grad(np.abs(g.astype(np.float64)), None, x,
-                                                    reps=reps)[0]
+                                                     reps=reps)[0]
     run(name, [x], {'reps': reps}, exact, grad_tol, g)
 
 
@@ -966,7 +966,7 @@ def check_repeat(name, data):
 
     def grad_tol(i, g, out, inputs):
         return (repeats - 1) * eps * REGISTRY['repeat'].grad(np.abs(g.astype(np.float64)),
-                                                            None, x, **attrs)[0]
+                                                             None, x, **attrs)[0]
     run(name, [x], attrs, exact, grad_tol, g)
 
 
@@ -1234,8 +1234,7 @@ def _adamax_magnitudes(p, g, m, u, lr_t, b1, b2, epsilon=1e-7):
     return p + lr_t * new_m / (new_u + epsilon), new_m, new_u
 
 
-def _nadam_magnitudes(p, g, m, v, lr, b1, b2, mu_t, mu_next, s_new, s_next, b2_power,
-                      epsilon=1e-7):
+def _nadam_magnitudes(p, g, m, v, lr, b1, b2, mu_t, mu_next, s_new, s_next, b2_power, epsilon=1e-7):
     new_m = b1 * m + (1 - b1) * g
     new_v = b2 * v + (1 - b2) * g * g
     m_bar = (1 - mu_t) * g / (1 - s_new) + mu_next * new_m / (1 - s_next)
@@ -1262,8 +1261,7 @@ def check_update_rule(name, data):
     got = ACCEL[name].forward(*[to_dev(x) for x in inputs], **attrs)
     assert len(got) == len(want)
     # Magnitudes (float64): every operand by its absolute value, subtractions as additions.
-    bounds = UPDATE_MAGNITUDES[name](*[np.abs(np.asarray(x, np.float64)) for x in inputs],
-                                     **attrs)
+    bounds = UPDATE_MAGNITUDES[name](*[np.abs(np.asarray(x, np.float64)) for x in inputs], **attrs)
     n, eps = ROUNDINGS[name], eps_of(dtype)
     for i, (mine, ref, bound) in enumerate(zip(got, want, bounds)):
         tol = (n + 1) * eps * bound + n * TINY
@@ -1383,10 +1381,10 @@ def test_zero_size_arrays():
 def test_long_reductions_take_the_chunked_path_and_stay_within_bounds():
     """Rows longer than 2 * ROW_CHUNK and columns longer than 2 * COLUMN_CHUNK are
     reduced in chunks, then the chunk results: still a K-term sum."""
-    from accel.kernels import reduce as R
+    from accel.kernels import reduce
     rng = np.random.RandomState(3)
     eps = eps_of(np.float32)
-    for shape, axis in [((2 * R.ROW_CHUNK + 37,), 0), ((2 * R.COLUMN_CHUNK + 45, 3), 0)]:
+    for shape, axis in [((2 * reduce.ROW_CHUNK + 37,), 0), ((2 * reduce.COLUMN_CHUNK + 45, 3), 0)]:
         x = rng.uniform(-1, 1, size=shape).astype(np.float32)
         got = host(ACCEL['sum'].forward(to_dev(x), axis=axis))
         want = np.sum(x, axis=axis)

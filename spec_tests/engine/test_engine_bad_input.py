@@ -1,4 +1,4 @@
-"""Bad input to the engine (issue 2, "Bad input"; DESIGN.md invariant 7).
+"""Bad input to the engine (issue 2, "Bad input"; docs/design.md, invariant 7).
 
 Each case raises an error whose message names the layer (or model, or
 argument), what was expected and what was received, and leaves everything as

@@ -5,7 +5,7 @@ written here (the independent oracle: index arithmetic over output positions,
 kernel taps and channels, with out-of-range positions skipped instead of
 padded), and each gradient rule with central finite differences in float64,
 on shapes, strides, dilations, paddings and groups drawn by hypothesis
-(DESIGN.md, invariants 2, 3 and 6).
+(docs/design.md, invariants 2, 3 and 6).
 
 Tolerances. Finite differences: step `H = 1e-6`, `|numeric - rule| <= 1e-6 +
 1e-6 * |numeric|`, as in `test_primitive_gradients.py`: convolutions are

@@ -1,6 +1,6 @@
 """Every registered primitive, checked against an independent computation.
 
-DESIGN.md, invariants 2 and 3: the backend is a registry of primitives (a NumPy
+docs/design.md, invariants 2 and 3: the backend is a registry of primitives (a NumPy
 forward and a gradient rule side by side), and every gradient rule is checked
 against central finite differences in float64, on shapes, attributes and values
 drawn by hypothesis.

@@ -14,11 +14,13 @@ import json
 import yaml
 
 from refkeras import backend as K
+from refkeras.engine.input_layer import InputLayer
 from refkeras.engine.saving.compat_tf_keras import translate_model_config
 from refkeras.engine.saving.errors import UnsafeYAMLError
 from refkeras.engine.saving.hdf5_format import FORMAT_KERAS_VERSION
 from refkeras.engine.saving.json_yaml import (_json_default, _KerasYAMLLoader, _parse_json,
                                               _plain_data)
+from refkeras.layers.core import allow_code_loading
 
 
 def model_config(model):
@@ -29,7 +31,7 @@ def model_config(model):
     is written into the first layer's config, so the model can be rebuilt
     with its weights.
     """
-    from refkeras.engine.input_layer import InputLayer
+    # Imported here: at the top it would be a circular import.
     from refkeras.engine.network import Network
     config = model.get_config()
     if model.__class__.__name__ == 'Sequential' and isinstance(config, dict):
@@ -77,7 +79,6 @@ def _code_loading(safe_mode):
     if safe_mode:
         yield
         return
-    from refkeras.layers.core import allow_code_loading
     with allow_code_loading(True):
         yield
 
@@ -108,6 +109,7 @@ def model_from_config(config, custom_objects=None, safe_mode=True):
     if not isinstance(config, dict) or 'class_name' not in config or 'config' not in config:
         raise ValueError('A model config must be a dict with "class_name" and "config"; found %r.'
                          % (config if not isinstance(config, dict) else sorted(config),))
+    # Imported here: at the top it would be a circular import.
     from refkeras.layers import deserialize
     config = translate_model_config(config)
     with _code_loading(safe_mode):

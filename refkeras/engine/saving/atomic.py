@@ -12,6 +12,7 @@ import uuid
 
 from refkeras.engine.saving.errors import OverwriteRefusedError
 from refkeras.engine.saving.hdf5_format import _require_h5py, h5py
+from refkeras.utils.io_utils import ask_to_proceed_with_overwrite as ask_on_the_terminal
 
 
 def ask_to_proceed_with_overwrite(filepath):
@@ -24,7 +25,6 @@ def ask_to_proceed_with_overwrite(filepath):
         OverwriteRefusedError: when standard input is not a terminal (nobody
             can answer).
     """
-    from refkeras.utils.io_utils import ask_to_proceed_with_overwrite as ask_on_the_terminal
     stdin = sys.stdin
     if stdin is None or not hasattr(stdin, 'isatty') or not stdin.isatty():
         raise OverwriteRefusedError(

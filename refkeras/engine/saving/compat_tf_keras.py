@@ -22,6 +22,9 @@ What is translated:
 """
 import inspect
 
+from refkeras import layers
+from refkeras.engine.base_layer import _ALLOWED_KWARGS
+
 
 # tf.keras initializer classes, as Keras 2.2.4's VarianceScaling (scale, mode, distribution).
 _VARIANCE_SCALING = {
@@ -108,14 +111,12 @@ def _translate_regularizer(value):
 
 
 def _layer_class(class_name):
-    from refkeras import layers
     cls = getattr(layers, class_name, None)
     return cls if isinstance(cls, type) else None
 
 
 def _accepted_arguments(cls):
     """Keyword arguments a layer class takes, or None if it takes any (`**kwargs` passed on)."""
-    from refkeras.engine.base_layer import _ALLOWED_KWARGS
     names = set(_ALLOWED_KWARGS)
     for klass in cls.__mro__:
         init = klass.__dict__.get('__init__')

@@ -11,7 +11,10 @@ training config comes back unchanged.
 import re
 import warnings
 
+from refkeras import metrics
+from refkeras import losses
 from refkeras.engine.saving.compat_tf_keras import _ANY, _plain_object
+from refkeras.utils.generic_utils import get_custom_objects
 
 
 _OPTIMIZER_DROPPED = ('name', 'is_legacy_optimizer', 'jit_compile', 'ema_momentum',
@@ -75,7 +78,6 @@ def _object_as_name(value, what, known):
     if not isinstance(value, dict):
         return value
     class_name, config = value['class_name'], value.get('config') or {}
-    from refkeras.utils.generic_utils import get_custom_objects
     if class_name in get_custom_objects():
         return value  # a custom class saved by Keras 2.2.4, built when compiling
     for key, option in config.items():
@@ -96,7 +98,6 @@ def _object_as_name(value, what, known):
 
 
 def _known_loss(name):
-    from refkeras import losses
     try:
         losses.get(name)
         return True
@@ -105,7 +106,6 @@ def _known_loss(name):
 
 
 def _known_metric(name):
-    from refkeras import metrics
     if name in ('acc', 'accuracy', 'ce', 'crossentropy'):
         return True
     try:

@@ -15,6 +15,7 @@ import warnings
 import numpy as np
 
 from refkeras import backend as K
+from refkeras import optimizers
 from refkeras.engine.saving import weights
 from refkeras.engine.saving.architecture import model_config, model_from_config
 from refkeras.engine.saving.atomic import write_hdf5_atomically
@@ -30,6 +31,7 @@ from refkeras.engine.saving.hdf5_format import (FORMAT_KERAS_VERSION, _file_size
                                                 save_attributes_to_hdf5_group)
 from refkeras.engine.saving.json_yaml import _json_default, _parse_json
 from refkeras.engine.saving.weights import _topological_pairs, _WeightsIndex
+from refkeras.utils.generic_utils import CustomObjectScope
 
 
 # --- saving whole models --------------------------------------------------------------------------
@@ -115,8 +117,6 @@ def _rebuild_model(config_text, custom_objects, safe_mode, label):
 
 
 def _compile_from_training_config(model, config_text, custom_objects, label):
-    from refkeras import optimizers
-    from refkeras.utils.generic_utils import CustomObjectScope
     try:
         config = _parse_json(config_text, 'training_config attribute')
         custom_objects = custom_objects or {}

@@ -8,6 +8,7 @@ import json
 import warnings
 
 from refkeras.engine.saving.compat_tf_keras import as_coordinates_list
+from refkeras.utils.generic_utils import unpack_singleton
 
 
 def network_get_config(network):
@@ -27,6 +28,7 @@ def network_get_config(network):
         takes the same inputs. (Keras 2.2.4 dropped it from `input_layers`:
         the rebuilt model took one input fewer.)
     """
+    # Imported here: at the top it would be a circular import.
     from refkeras.engine.network import Network
     network_nodes = network._network_nodes
     new_index = {}
@@ -108,14 +110,23 @@ def network_from_config(cls, config, custom_objects=None):
         ValueError: for a malformed config: an unknown inbound layer, a node
             that can never be built, or unknown input/output layers.
     """
-    from refkeras.layers import deserialize as deserialize_layer
-    from refkeras.utils.generic_utils import unpack_singleton
     if not isinstance(config, dict) or not isinstance(config.get('layers'), list):
         raise ValueError('Improperly formatted model config: expected a dict with a "layers" '
                          'list; found %r.' % (type(config).__name__,))
-    created = {}
-    pending = []  # (layer, node_data), in the order Keras processes them
-    for layer_data in config['layers']:
+    created, calls = _create_layers(config['layers'], custom_objects)
+    _make_calls(created, calls)
+    inputs = _tensors_at(created, config.get('input_layers'), 'input_layers')
+    outputs = _tensors_at(created, config.get('output_layers'), 'output_layers')
+    return cls(inputs=inputs, outputs=outputs, name=config.get('name'))
+
+
+def _create_layers(layers_config, custom_objects):
+    """The layers of a config, by name, and their calls `(layer, node_data)` in
+    the order Keras processes them."""
+    # Imported here: refkeras.layers imports the engine, which imports this module.
+    from refkeras.layers import deserialize as deserialize_layer
+    created, calls = {}, []
+    for layer_data in layers_config:
         if not isinstance(layer_data, dict) or 'name' not in layer_data:
             raise ValueError('Improperly formatted model config: a layer entry has no name: %r.'
                              % (layer_data,))
@@ -125,38 +136,45 @@ def network_from_config(cls, config, custom_objects=None):
         if not isinstance(inbound_nodes, list):
             raise ValueError('Improperly formatted model config: inbound_nodes of layer %r.'
                              % layer_data['name'])
-        for node_data in inbound_nodes:
-            pending.append((layer, node_data))
+        calls.extend((layer, node_data) for node_data in inbound_nodes)
+    return created, calls
 
-    def input_tensors_of(node_data):
-        tensors = []
-        for input_data in node_data:
-            if not isinstance(input_data, list) or len(input_data) not in (3, 4):
-                raise ValueError('Improperly formatted model config: inbound node entry %r.'
-                                 % (input_data,))
-            name, node_index, tensor_index = input_data[:3]
-            _check_indices(node_index, tensor_index, input_data)
-            if name not in created:
-                raise ValueError('Improperly formatted model config: a layer is called on the '
-                                 'output of layer %r, which the config does not define.' % (name,))
-            inbound = created[name]
-            if len(inbound._inbound_nodes) <= node_index:
-                return None, {}
-            outputs = inbound._inbound_nodes[node_index].output_tensors
-            if tensor_index >= len(outputs):
-                raise ValueError('Improperly formatted model config: %r asks for output %d of '
-                                 'layer %r, which has %d.' % (input_data, tensor_index, name,
-                                                              len(outputs)))
-            tensors.append(outputs[tensor_index])
-        kwargs = node_data[0][3] if node_data and len(node_data[0]) == 4 else {}
-        return tensors, kwargs or {}
 
+def _input_tensors_of(created, node_data):
+    """The tensors one call reads and its keyword arguments, or `(None, {})`
+    when one of those tensors does not exist yet."""
+    tensors = []
+    for input_data in node_data:
+        if not isinstance(input_data, list) or len(input_data) not in (3, 4):
+            raise ValueError('Improperly formatted model config: inbound node entry %r.'
+                             % (input_data,))
+        name, node_index, tensor_index = input_data[:3]
+        _check_indices(node_index, tensor_index, input_data)
+        if name not in created:
+            raise ValueError('Improperly formatted model config: a layer is called on the '
+                             'output of layer %r, which the config does not define.' % (name,))
+        inbound = created[name]
+        if len(inbound._inbound_nodes) <= node_index:
+            return None, {}
+        outputs = inbound._inbound_nodes[node_index].output_tensors
+        if tensor_index >= len(outputs):
+            raise ValueError('Improperly formatted model config: %r asks for output %d of '
+                             'layer %r, which has %d.' % (input_data, tensor_index, name,
+                                                          len(outputs)))
+        tensors.append(outputs[tensor_index])
+    kwargs = node_data[0][3] if node_data and len(node_data[0]) == 4 else {}
+    return tensors, kwargs or {}
+
+
+def _make_calls(created, pending):
+    """Calls each layer on its inputs, retrying the calls whose inputs come later."""
     while pending:
         still_pending, blocked = [], set()
         for layer, node_data in pending:
             # A layer's calls are made in their order, so that their node indices
             # are those of the config: once one waits, the later ones wait too.
-            tensors, kwargs = (None, {}) if id(layer) in blocked else input_tensors_of(node_data)
+            tensors, kwargs = ((None, {}) if id(layer) in blocked
+                               else _input_tensors_of(created, node_data))
             if tensors is None:
                 still_pending.append((layer, node_data))
                 blocked.add(id(layer))
@@ -169,21 +187,19 @@ def network_from_config(cls, config, custom_objects=None):
                              % (layer.name, node_data))
         pending = still_pending
 
-    def tensors_at(coordinates, what):
-        out = []
-        for name, node_index, tensor_index in _coordinates_list(coordinates, what):
-            _check_indices(node_index, tensor_index, [name, node_index, tensor_index])
-            if name not in created:
-                raise ValueError('Improperly formatted model config: %s names layer %r, which '
-                                 'the config does not define.' % (what, name))
-            nodes = created[name]._inbound_nodes
-            if node_index >= len(nodes) or tensor_index >= len(nodes[node_index].output_tensors):
-                raise ValueError('Improperly formatted model config: %s refers to node %d, '
-                                 'tensor %d of layer %r, which does not exist.'
-                                 % (what, node_index, tensor_index, name))
-            out.append(nodes[node_index].output_tensors[tensor_index])
-        return out
 
-    inputs = tensors_at(config.get('input_layers'), 'input_layers')
-    outputs = tensors_at(config.get('output_layers'), 'output_layers')
-    return cls(inputs=inputs, outputs=outputs, name=config.get('name'))
+def _tensors_at(created, coordinates, what):
+    """The tensors that `[layer name, node index, tensor index]` entries name."""
+    out = []
+    for name, node_index, tensor_index in _coordinates_list(coordinates, what):
+        _check_indices(node_index, tensor_index, [name, node_index, tensor_index])
+        if name not in created:
+            raise ValueError('Improperly formatted model config: %s names layer %r, which '
+                             'the config does not define.' % (what, name))
+        nodes = created[name]._inbound_nodes
+        if node_index >= len(nodes) or tensor_index >= len(nodes[node_index].output_tensors):
+            raise ValueError('Improperly formatted model config: %s refers to node %d, '
+                             'tensor %d of layer %r, which does not exist.'
+                             % (what, node_index, tensor_index, name))
+        out.append(nodes[node_index].output_tensors[tensor_index])
+    return out

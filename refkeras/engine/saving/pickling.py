@@ -1,3 +1,9 @@
+import numpy as np
+
+from refkeras import backend as K
+from refkeras.backend.tensors import SymbolicTensor
+from refkeras.engine.saving.architecture import model_from_config
+from refkeras.engine.saving.architecture import model_config
 """Pickling models (`pickle.dumps(model)`), as Keras 2.2.4 supports it.
 
 A model is pickled as what `save_model` writes to a file, kept in memory:
@@ -25,8 +31,6 @@ def constant_added_losses(model):
     # Arguments
         model: a `Model` or `Sequential` model.
     """
-    import numpy as np
-    from refkeras.backend.tensors import SymbolicTensor
     return [loss for loss in model._losses
             if isinstance(loss, (int, float, np.number, np.ndarray))
             and not isinstance(loss, SymbolicTensor)]
@@ -38,8 +42,6 @@ def pickle_state(model):
     # Arguments
         model: a `Model` or `Sequential` model.
     """
-    from refkeras import backend as K
-    from refkeras.engine.saving.architecture import model_config
     state = {'model_config': model_config(model), 'weights': model.get_weights(),
              'added_losses': constant_added_losses(model), 'training': None}
     optimizer = getattr(model, 'optimizer', None)
@@ -72,8 +74,6 @@ def unpickle_model(state):
         The model, with its weights, compiled and with its optimizer's state
         when the pickled model was compiled.
     """
-    from refkeras import backend as K
-    from refkeras.engine.saving.architecture import model_from_config
     # Unpickling runs the pickle's code anyway; a Lambda's bytecode is no more.
     model = model_from_config(state['model_config'], safe_mode=False)
     model.set_weights(state['weights'])

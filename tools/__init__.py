@@ -1,0 +1,1 @@
+"""Scripts that keep the repository's generated documents current (not installed)."""
