@@ -1,12 +1,12 @@
-import accel
-from accel import device
-from accel.backend import implementation
 """accel as a refkeras backend plugin: the 'numba' entry of the group
 `refkeras.backends` (see `refkeras.backend.plugins` for the protocol).
 
 Importing this module is cheap: Numba is imported only by `implementation()`,
 when refkeras switches to this backend.
 """
+import accel
+from accel import device
+from accel.backend import implementation
 
 
 class AccelBackend(object):
@@ -34,6 +34,16 @@ class AccelBackend(object):
     def implementation(self):
         """The implementation table and `DeviceArrays` (imports Numba)."""
         return implementation()
+
+    def select_device(self, local_rank):
+        """Computes on GPU `local_rank` of this machine (a distributed job's rank)."""
+        from accel import distributed  # imported here: only a distributed job needs it
+        return distributed.select_device(local_rank)
+
+    def gradient_staging(self):
+        """Pinned host buffers through which a distributed job's gradients travel."""
+        from accel import distributed  # imported here: only a distributed job needs it
+        return distributed.PinnedStaging()
 
     def batch_feed(self):
         """A `Prefetcher` (batch i+1 copied in while step i runs), or None

@@ -17,7 +17,10 @@ A plugin is an object with:
 - `implementation()`: `(table, arrays)` for `tape.set_implementation_table`
   (the primitives' implementations and where tensor values live);
 - `batch_feed()`: None to be fed host arrays batch by batch, or a feed of
-  its own for the training loops (see `refkeras.engine.feeding`).
+  its own for the training loops (see `refkeras.engine.feeding`);
+- `select_device(local_rank)` and `gradient_staging()`: for a distributed
+  job (`refkeras.distributed`), the device a rank computes on and how its
+  gradients reach MPI (None: as host arrays).
 """
 import importlib
 import os

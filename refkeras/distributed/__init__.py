@@ -123,13 +123,11 @@ def _abort_on_uncaught_exceptions(world):
 
 
 def _select_local_device(world):
-    """With the `numba` accelerator, this rank computes on GPU `local_rank` of its machine."""
-    from refkeras import backend as K
-    if K.backend() == 'numba':
-        from accel import distributed as accel_distributed  # only with the accelerator
-        world.device = accel_distributed.select_device(world.local_rank)
-    else:
-        world.device = None
+    """On a backend plugin with devices (accel), this rank computes on device
+    `local_rank` of its machine (see `refkeras.backend.plugins`)."""
+    from refkeras.backend import state as backend_state
+    plugin = backend_state.backend_plugin()
+    world.device = None if plugin is None else plugin.select_device(world.local_rank)
 
 
 def shutdown():

@@ -16,6 +16,7 @@ docs/distributed.md for what is owed there.)
 import numpy as np
 
 from refkeras import backend as K
+from refkeras.backend import state as backend_state
 
 
 class HostStaging(object):
@@ -67,8 +68,8 @@ class HostStaging(object):
 
 
 def staging_for_backend():
-    """The staging the running backend needs: accel's pinned buffers for 'numba'."""
-    if K.backend() == 'numba':
-        from accel import distributed as accel_distributed  # only with the accelerator
-        return accel_distributed.PinnedStaging()
-    return HostStaging()
+    """The staging the running backend needs: its plugin's (accel: pinned host
+    buffers), or host arrays for the reference."""
+    plugin = backend_state.backend_plugin()
+    staging = None if plugin is None else plugin.gradient_staging()
+    return HostStaging() if staging is None else staging

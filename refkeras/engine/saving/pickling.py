@@ -1,9 +1,3 @@
-import numpy as np
-
-from refkeras import backend as K
-from refkeras.backend.tensors import SymbolicTensor
-from refkeras.engine.saving.architecture import model_from_config
-from refkeras.engine.saving.architecture import model_config
 """Pickling models (`pickle.dumps(model)`), as Keras 2.2.4 supports it.
 
 A model is pickled as what `save_model` writes to a file, kept in memory:
@@ -18,6 +12,11 @@ pickled as pickle pickles them: by reference for module-level functions, as
 bytecode for a `Lambda`'s lambda (rebuilt on unpickling, which, like any
 unpickling, runs code from the pickle: unpickle only data you trust).
 """
+import numpy as np
+
+from refkeras import backend as K
+from refkeras.backend.tensors import SymbolicTensor
+from refkeras.engine.saving.architecture import model_config, model_from_config
 
 
 def constant_added_losses(model):
