@@ -19,6 +19,7 @@ import collections
 
 import numpy as np
 
+from accel import budget
 from accel.device import require
 from accel.errors import AccelDtypeError, AccelMemoryError
 from accel.errors import AccelShapeError
@@ -71,7 +72,10 @@ def _allocate(size, dtype):
     """A raw 1-D device buffer; out-of-memory becomes `AccelMemoryError`."""
     cuda = _cuda()
     try:
-        return cuda.device_array(int(size), dtype=dtype)
+        buffer = cuda.device_array(int(size), dtype=dtype)
+        budget.TOTALS.allocations += 1
+        budget.TOTALS.allocated_bytes += int(size) * np.dtype(dtype).itemsize
+        return buffer
     except Exception as err:  # numba's CudaAPIError, or MemoryError in the simulator
         text = str(err)
         if isinstance(err, MemoryError) or 'OUT_OF_MEMORY' in text or 'out of memory' in text:
@@ -282,6 +286,8 @@ def to_device(x, dtype=None):
     cuda = _cuda()
     try:
         data = cuda.to_device(flat)
+        budget.TOTALS.allocations += 1
+        budget.TOTALS.allocated_bytes += flat.nbytes
     except Exception as err:
         if 'OUT_OF_MEMORY' in str(err) or isinstance(err, MemoryError):
             raise AccelMemoryError('device out of memory copying an array of shape %s (%s) to '
@@ -324,6 +330,7 @@ def to_host(x):
     if isinstance(x, DeviceArray):
         if x.size == 0:
             return np.empty(x.shape, dtype=x.dtype)
+        budget.TOTALS.readbacks += 1
         return x.data.copy_to_host().reshape(x.shape)
     return np.asarray(x)
 

@@ -132,7 +132,7 @@ import weakref
 
 import numpy as np
 
-from accel import arrays
+from accel import arrays, budget
 from accel.device import require
 from refkeras.engine import feeding, training_utils
 
@@ -214,6 +214,7 @@ class _Slot(object):
     def reclaim(self):
         """Waits, on the host, until the copies out of this slot are done."""
         if self.in_flight:
+            budget.TOTALS.waits += 1
             self.copied.synchronize()
             self.in_flight = False
 
@@ -320,6 +321,7 @@ class Prefetcher(object):
         self.closed = True
         try:
             if self._stream is not None:
+                budget.TOTALS.waits += 1
                 self._stream.synchronize()
         finally:
             for feed in list(self._feeds):
