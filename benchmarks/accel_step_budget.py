@@ -18,7 +18,9 @@ The predicted GPU time of a step is `launches * LAUNCH_SECONDS` plus the
 floors (`accel.floors`) of the workload's matrix products, convolutions and
 optimizer updates at the WORKLOADS.md shapes on an H200-class device
 (`BANDWIDTH`, `RATE`), whichever shapes were counted: the launch term is
-what a whole-step replay (a CUDA graph) or fewer kernels would save.
+what a whole-step replay (a CUDA graph) or fewer kernels would save. Host
+synchronisations are printed as a term of their own (`sync_term_us`, at
+`SYNC_SECONDS` each), not added in.
 
 Prints one JSON line per workload, then a table.
 """
@@ -37,6 +39,9 @@ import numpy as np  # noqa: E402
 
 #: Host-side cost of one kernel launch through numba-cuda, seconds (order of magnitude).
 LAUNCH_SECONDS = 5e-6
+#: What one host synchronisation costs a step at least (the device drains, the
+#: host waits for the copy's round trip; order of magnitude), seconds.
+SYNC_SECONDS = 10e-6
 #: An H200's HBM bandwidth (bytes/s) and float32 rate without tensor cores (operations/s).
 BANDWIDTH = 4.8e12
 RATE = 6.0e13
@@ -140,6 +145,7 @@ def report(name, counts, extra=None):
                      for c in counts],
            'predicted_gpu_step_us': round(1e6 * (launch_term + floor), 1),
            'launch_term_us': round(1e6 * launch_term, 1),
+           'sync_term_us': round(1e6 * state['host_syncs'] * SYNC_SECONDS, 1),
            'floor_us_full_shapes': round(1e6 * floor, 1)}
     row.update(extra or {})
     print(json.dumps(row), flush=True)
