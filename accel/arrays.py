@@ -351,8 +351,10 @@ def to_host(x):
     if isinstance(x, DeviceArray):
         if x.size == 0:
             return np.empty(x.shape, dtype=x.dtype)
+        host = x.data.copy_to_host().reshape(x.shape)
+        # Counted once the copy has returned: `accel.pool` relies on it having waited.
         budget.TOTALS.readbacks += 1
-        return x.data.copy_to_host().reshape(x.shape)
+        return host
     return np.asarray(x)
 
 
