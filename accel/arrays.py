@@ -19,6 +19,7 @@ import collections
 
 import numpy as np
 
+from accel import budget, pool
 from accel.device import require
 from accel.errors import AccelDtypeError, AccelMemoryError
 from accel.errors import AccelShapeError
@@ -67,18 +68,44 @@ def contiguous_strides(shape):
     return tuple(strides)
 
 
-def _allocate(size, dtype):
-    """A raw 1-D device buffer; out-of-memory becomes `AccelMemoryError`."""
+def _from_driver(size, dtype):
+    """A new 1-D device buffer from the driver (counted in `accel.budget`); out of
+    memory, the pool's free buffers are freed and it is tried once more."""
     cuda = _cuda()
     try:
-        return cuda.device_array(int(size), dtype=dtype)
+        try:
+            buffer = cuda.device_array(int(size), dtype=dtype)
+        except Exception as err:
+            if not _out_of_memory(err) or not _POOL.free_bytes:
+                raise
+            _POOL.clear()
+            buffer = cuda.device_array(int(size), dtype=dtype)
     except Exception as err:  # numba's CudaAPIError, or MemoryError in the simulator
-        text = str(err)
-        if isinstance(err, MemoryError) or 'OUT_OF_MEMORY' in text or 'out of memory' in text:
+        if _out_of_memory(err):
             raise AccelMemoryError(
                 'device out of memory allocating %d elements of %s (%d bytes): %s'
-                % (size, np.dtype(dtype).name, size * np.dtype(dtype).itemsize, text)) from err
+                % (size, np.dtype(dtype).name, size * np.dtype(dtype).itemsize, err)) from err
         raise
+    budget.TOTALS.allocations += 1
+    budget.TOTALS.allocated_bytes += int(size) * np.dtype(dtype).itemsize
+    return buffer
+
+
+def _out_of_memory(err):
+    text = str(err)
+    return isinstance(err, MemoryError) or 'OUT_OF_MEMORY' in text or 'out of memory' in text
+
+
+_POOL = pool.DevicePool(_from_driver)
+
+
+def _allocate(size, dtype, side_stream=False):
+    """A raw 1-D device buffer, reused from `accel.pool` when it is enabled;
+    out-of-memory becomes `AccelMemoryError`. `side_stream`: the buffer is
+    written by a copy on a stream other than the launch stream (`accel.pool`)."""
+    if pool.ENABLED and size > 0:
+        return _POOL.take(size, dtype, side_stream)
+    return _from_driver(size, dtype)
 
 
 class DeviceArray(object):
@@ -279,14 +306,13 @@ def to_device(x, dtype=None):
     host = np.asarray(x, dtype=dtype)
     dt = check_dtype(host.dtype, shapes=(host.shape,))
     flat = np.ascontiguousarray(host).reshape(-1)
-    cuda = _cuda()
     try:
-        data = cuda.to_device(flat)
-    except Exception as err:
-        if 'OUT_OF_MEMORY' in str(err) or isinstance(err, MemoryError):
-            raise AccelMemoryError('device out of memory copying an array of shape %s (%s) to '
-                                   'the device' % (host.shape, dt.name)) from err
-        raise
+        data = _allocate(flat.size, dt)
+    except AccelMemoryError as err:
+        raise AccelMemoryError('device out of memory copying an array of shape %s (%s) to '
+                               'the device' % (host.shape, dt.name)) from err
+    if flat.size:
+        data.copy_to_device(flat)
     return DeviceArray(data, host.shape, dt)
 
 
@@ -313,7 +339,8 @@ def to_device_async(host, stream):
     if not host.flags.c_contiguous:
         raise ValueError('to_device_async needs a C-contiguous host array, got shape %s with '
                          'strides %s' % (host.shape, host.strides))
-    out = empty(host.shape, check_dtype(host.dtype, shapes=(host.shape,)))
+    dt = check_dtype(host.dtype, shapes=(host.shape,))
+    out = DeviceArray(_allocate(host.size, dt, side_stream=True), host.shape, dt)
     if out.size:
         out.data.copy_to_device(host.reshape(-1), stream=stream)
     return out
@@ -324,7 +351,10 @@ def to_host(x):
     if isinstance(x, DeviceArray):
         if x.size == 0:
             return np.empty(x.shape, dtype=x.dtype)
-        return x.data.copy_to_host().reshape(x.shape)
+        host = x.data.copy_to_host().reshape(x.shape)
+        # Counted once the copy has returned: `accel.pool` relies on it having waited.
+        budget.TOTALS.readbacks += 1
+        return host
     return np.asarray(x)
 
 

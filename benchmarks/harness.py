@@ -18,8 +18,15 @@ import sys
 import time
 import os
 
-SHARED_BENCH = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', 'shared',
-                            'bench')
+def _shared_bench():
+    """The shared benchmark folder beside the checkout (`../shared/bench`), or beside
+    the folder holding it (a worktree one level further down)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    candidates = [os.path.join(here, *(['..'] * up + ['shared', 'bench'])) for up in (2, 3)]
+    return next((c for c in candidates if os.path.isdir(c)), candidates[0])
+
+
+SHARED_BENCH = _shared_bench()
 
 
 def time_epochs(model, x, y, batch_size, repeats):

@@ -12,7 +12,7 @@ require()
 from numba import cuda, from_dtype  # noqa: E402
 from numba.core import config  # noqa: E402
 
-from accel import simulator  # noqa: E402
+from accel import budget, simulator  # noqa: E402
 from accel.arrays import contiguous_strides  # noqa: E402
 
 simulator.install()   # a no-op on a GPU
@@ -181,7 +181,9 @@ def _record(kernel, args):
 
 
 def run(kernel, grid, block, *args):
-    """Launches `kernel[grid, block](*args)` (recording it when asked to)."""
+    """Launches `kernel[grid, block](*args)` (counted in `accel.budget`, and
+    recorded when asked to)."""
+    budget.TOTALS.launches += 1
     if 'ACCEL_RECORD_LAUNCHES' in os.environ:
         _record(kernel, args)
     kernel[grid, block](*args)

@@ -146,7 +146,9 @@ def generate_legacy_interface(allowed_positional_args=None, conversions=None, pr
                 owner = type(self).__name__
             else:
                 owner = '%s.%s' % (type(self).__name__, func.__name__)
-            old_call = describe_call(owner, args[1:], kwargs)
+            # The call as given, described only if a warning needs it (this
+            # wrapper runs on every `get_updates`, i.e. every training step).
+            given_args, given_kwargs = args[1:], dict(kwargs)
             kwargs = dict(kwargs)
             converted = []
             if preprocessor is not None:
@@ -172,7 +174,8 @@ def generate_legacy_interface(allowed_positional_args=None, conversions=None, pr
                 notes = ', '.join('%s -> %s' % (old, new) for old, new in converted)
                 warnings.warn('%s: Keras 1 arguments converted (%s). Update the call `%s` to '
                               'the Keras 2 API: `%s`.'
-                              % (owner, notes, old_call, describe_call(owner, args[1:], kwargs)),
+                              % (owner, notes, describe_call(owner, given_args, given_kwargs),
+                                 describe_call(owner, args[1:], kwargs)),
                               stacklevel=2)
             return func(*args, **kwargs)
 
