@@ -6,7 +6,7 @@ when refkeras switches to this backend.
 """
 import accel
 from accel import device
-from accel.backend import implementation
+from accel.backend import implementation, read_back
 
 
 class AccelBackend(object):
@@ -34,6 +34,10 @@ class AccelBackend(object):
     def implementation(self):
         """The implementation table and `DeviceArrays` (imports Numba)."""
         return implementation()
+
+    def read_back(self, values):
+        """A step's results as host arrays, its small ones in one copy per dtype."""
+        return read_back(values)
 
     def select_device(self, local_rank):
         """Computes on GPU `local_rank` of this machine (a distributed job's rank)."""

@@ -132,7 +132,7 @@ import weakref
 
 import numpy as np
 
-from accel import arrays, backend, budget
+from accel import arrays, budget
 from accel.device import require
 from refkeras.engine import feeding, training_utils
 
@@ -512,7 +512,7 @@ class PrefetchedBatches(object):
         """A step's results as host arrays, the next batch staged first, while
         the device still runs the step."""
         self.stage_next()
-        return backend.read_back(values)
+        return feeding.read_back(values)
 
     def stage_next(self):
         """Stages the next batch, if any; an error is kept for `__next__`."""
@@ -566,7 +566,7 @@ class PrefetchedItems(object):
         """A step's results as host arrays, the next batch read and staged
         first (see `PrefetchedBatches.read_back`)."""
         self.stage_next()
-        return backend.read_back(values)
+        return feeding.read_back(values)
 
     def stage_next(self):
         """Reads and stages the next batch, if the loop will take it; an error

@@ -94,7 +94,7 @@ def numpy_us(x, y):
 def peer_us(python):
     out = subprocess.run([python, '-c', PEER_SCRIPT], check=True, capture_output=True,
                          text=True)
-    line = [l for l in out.stdout.splitlines() if l.startswith('{')][-1]
+    line = [text for text in out.stdout.splitlines() if text.startswith('{')][-1]
     return json.loads(line)['us_per_step']
 
 

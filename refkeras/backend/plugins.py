@@ -18,6 +18,7 @@ A plugin is an object with:
   (the primitives' implementations and where tensor values live);
 - `batch_feed()`: None to be fed host arrays batch by batch, or a feed of
   its own for the training loops (see `refkeras.engine.feeding`);
+- `read_back(values)`: a step's results as host arrays;
 - `select_device(local_rank)` and `gradient_staging()`: for a distributed
   job (`refkeras.distributed`), the device a rank computes on and how its
   gradients reach MPI (None: as host arrays).

@@ -22,11 +22,17 @@ Which feed a call gets is the running backend's choice (`K.batch_feed()`);
 the engine knows no backend by name.
 """
 from refkeras import backend as K
+from refkeras.backend import state as backend_state
 from refkeras.engine import training_utils
 
 
 def read_back(values):
-    """`values` (a step's results, on the running backend) as host arrays."""
+    """`values` (a step's results, on the running backend) as host arrays: the
+    backend plugin's way where it has one (accel copies a step's scalars back
+    in one copy), else one `K.get_value` each."""
+    plugin = backend_state.backend_plugin()
+    if plugin is not None:
+        return plugin.read_back(values)
     return [K.get_value(value) for value in values]
 
 

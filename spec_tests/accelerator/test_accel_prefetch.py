@@ -457,12 +457,11 @@ def test_each_batch_is_copied_in_once_and_only_logged_values_come_out(runs):
     """Between two callbacks, which copies happen, derived from the protocol:
     without prefetching, a step copies its own batch; with it, the first batch of
     a pass is copied when the loop takes it (before `on_batch_begin`) and each
-    step copies the next batch in. Out: loss and accuracy per step (in one copy with
-    prefetching)."""
-    # Loss and accuracy: with prefetching they come out together, packed on the
-    # device into one array of two elements and copied back once (one host
-    # synchronisation per step, issue 17); without it, one copy each.
-    logged_by = {True: [(2,)], False: [()] * 2}
+    step copies the next batch in. Out: loss and accuracy per step, in one copy."""
+    # Loss and accuracy come out together, packed on the device into one array
+    # of two elements and copied back once (one host synchronisation per step,
+    # issue 17), with prefetching or without.
+    logged_by = {True: [(2,)], False: [(2,)]}
 
     def expected(prefetching):
         logged = logged_by[prefetching]
