@@ -14,8 +14,10 @@ skipped, saying why, when numba-cuda is not installed, or when
 """
 import sys
 
+import numpy as np
 import pytest
 
+from accel import arrays
 from accel.device import AccelUnavailableError, describe, enable_simulator_if_no_gpu, require
 
 
@@ -50,3 +52,28 @@ def fast_simulator_threads(mode):
         yield
         sys.setswitchinterval(previous)
     return fixture
+
+
+class Transfers(object):
+    """Counts host <-> device copies by wrapping accel's two copy functions
+    (`copies_in`: the shapes of host arrays copied in; `copies_out`: of device
+    arrays copied back)."""
+
+    def __init__(self, monkeypatch):
+        self.copies_in, self.copies_out = [], []
+        to_device, to_host = arrays.to_device, arrays.to_host
+
+        def counted_to_device(x, dtype=None):
+            if not isinstance(x, arrays.DeviceArray):
+                self.copies_in.append(np.shape(x))
+            return to_device(x, dtype)
+
+        def counted_to_host(x):
+            if isinstance(x, arrays.DeviceArray):
+                self.copies_out.append(x.shape)
+            return to_host(x)
+        monkeypatch.setattr(arrays, 'to_device', counted_to_device)
+        monkeypatch.setattr(arrays, 'to_host', counted_to_host)
+
+    def reset(self):
+        del self.copies_in[:], self.copies_out[:]

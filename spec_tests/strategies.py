@@ -3,7 +3,8 @@
 - `shapes`: array shapes with every side at least `min_side`;
 - `finite_floats`: floats in [low, high] of a dtype's width, never NaN,
   infinite or subnormal (subnormals make relative tolerances meaningless);
-- `float_arrays`: arrays of those floats.
+- `float_arrays`: arrays of those floats;
+- `axis_argument`: an `axis` attribute for an array of `ndim` axes.
 """
 import numpy as np
 from hypothesis import strategies as st
@@ -26,3 +27,22 @@ def finite_floats(low=-3.0, high=3.0, dtype=np.float64):
 def float_arrays(shape, low=-3.0, high=3.0, dtype=np.float64, unique=False):
     """Arrays of `finite_floats(low, high, dtype)` of a shape (or a shape strategy)."""
     return hnp.arrays(dtype, shape, elements=finite_floats(low, high, dtype), unique=unique)
+
+
+@st.composite
+def axis_argument(draw, ndim, allow_tuple=True, allow_none=True):
+    """None, one axis (maybe negative) or a tuple of distinct axes (maybe empty)."""
+    options = ['none'] if allow_none or ndim == 0 else []
+    if ndim:
+        options.append('int')
+        if allow_tuple:
+            options.append('tuple')
+    elif allow_tuple:
+        options.append('tuple')
+    kind = draw(st.sampled_from(options))
+    if kind == 'none':
+        return None
+    if kind == 'int':
+        return draw(st.integers(-ndim, ndim - 1))
+    chosen = draw(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim)) if ndim else []
+    return tuple(draw(st.sampled_from([a, a - ndim])) for a in chosen)

@@ -27,7 +27,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from accel_harness import accel_mode_or_skip, fast_simulator_threads
+from accel_harness import Transfers, accel_mode_or_skip, fast_simulator_threads
 
 _MODE = accel_mode_or_skip()
 
@@ -152,27 +152,6 @@ def id_data(seed, samples=BATCH):
     ids = rng.randint(0, VOCAB, (samples, 3))
     y = np.eye(3, dtype='float32')[rng.randint(0, 3, samples)]
     return ids, y
-
-
-class Transfers(object):
-    """Counts host <-> device copies by wrapping accel's two copy functions
-    (as spec_tests/accelerator/test_accel_models.py does)."""
-
-    def __init__(self, monkeypatch):
-        self.copies_in, self.copies_out = [], []
-        to_device, to_host = arrays.to_device, arrays.to_host
-
-        def counted_to_device(x, dtype=None):
-            if not isinstance(x, arrays.DeviceArray):
-                self.copies_in.append(np.shape(x))
-            return to_device(x, dtype)
-
-        def counted_to_host(x):
-            if isinstance(x, arrays.DeviceArray):
-                self.copies_out.append(x.shape)
-            return to_host(x)
-        monkeypatch.setattr(arrays, 'to_device', counted_to_device)
-        monkeypatch.setattr(arrays, 'to_host', counted_to_host)
 
 
 def test_an_embedding_step_copies_out_no_index_batch(monkeypatch):

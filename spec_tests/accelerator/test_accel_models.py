@@ -37,7 +37,7 @@ import os
 import numpy as np
 import pytest
 
-from accel_harness import accel_mode_or_skip, fast_simulator_threads
+from accel_harness import Transfers, accel_mode_or_skip, fast_simulator_threads
 from accel.device import describe
 
 _MODE = accel_mode_or_skip()
@@ -173,29 +173,6 @@ def test_predict_and_evaluate_match_the_reference(name):
 
 
 # --- what crosses between host and device --------------------------------------------
-
-class Transfers(object):
-    """Counts host <-> device copies by wrapping accel's two copy functions."""
-
-    def __init__(self, monkeypatch):
-        self.copies_in, self.copies_out = [], []
-        to_device, to_host = arrays.to_device, arrays.to_host
-
-        def counted_to_device(x, dtype=None):
-            if not isinstance(x, arrays.DeviceArray):
-                self.copies_in.append(np.shape(x))
-            return to_device(x, dtype)
-
-        def counted_to_host(x):
-            if isinstance(x, arrays.DeviceArray):
-                self.copies_out.append(x.shape)
-            return to_host(x)
-        monkeypatch.setattr(arrays, 'to_device', counted_to_device)
-        monkeypatch.setattr(arrays, 'to_host', counted_to_host)
-
-    def reset(self):
-        del self.copies_in[:], self.copies_out[:]
-
 
 def test_a_step_copies_in_only_its_batch_and_copies_out_only_the_logged_values(monkeypatch):
     x, y = data((6,), seed=0)

@@ -198,22 +198,6 @@ def draw_upstream(data, shape, dtype):
 shapes = functools.partial(strategies.shapes, max_side=4)
 
 
-@st.composite
-def axis_arg(draw, ndim, allow_none=True, allow_tuple=True):
-    options = ['int'] if ndim else []
-    if allow_none:
-        options.append('none')
-    if allow_tuple:
-        options.append('tuple')
-    kind = draw(st.sampled_from(options))
-    if kind == 'none':
-        return None
-    if kind == 'int':
-        return draw(st.integers(-ndim, ndim - 1))
-    chosen = draw(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim)) if ndim else []
-    return tuple(draw(st.sampled_from([a, a - ndim])) for a in chosen)
-
-
 CASES = {}
 
 
@@ -459,7 +443,7 @@ def reduction_input(draw, dtype=np.float32, low=-4.0, high=4.0, max_side=5, uniq
     shape = draw(shapes(min_dims=0, max_dims=3, max_side=max_side))
     elements = finite(low, high, dtype)
     x = draw(hnp.arrays(dtype, shape, elements=elements, unique=unique))
-    axis = draw(axis_arg(x.ndim))
+    axis = draw(strategies.axis_argument(x.ndim))
     keepdims = draw(st.booleans())
     return x, axis, keepdims
 
@@ -498,7 +482,7 @@ def check_extremum(name, data):
     division, exact. Values from a coarse grid so that ties happen."""
     shape = data.draw(shapes(max_side=5))
     x = data.draw(hnp.arrays(np.float32, shape, elements=st.integers(-3, 3).map(float)))
-    axis = data.draw(axis_arg(x.ndim))
+    axis = data.draw(strategies.axis_argument(x.ndim))
     keepdims = data.draw(st.booleans())
     attrs = {'axis': axis, 'keepdims': keepdims}
     g = draw_upstream(data, np.shape(np.max(x, axis=axis, keepdims=keepdims)), np.float32)
@@ -554,7 +538,7 @@ def check_logical_reduction(name, data):
     dtype = data.draw(st.sampled_from([np.bool_, np.float32]))
     x = data.draw(hnp.arrays(dtype, shape, elements=st.booleans() if dtype == np.bool_
                              else st.sampled_from([0.0, 1.0, -2.5])))
-    attrs = {'axis': data.draw(axis_arg(x.ndim)), 'keepdims': data.draw(st.booleans())}
+    attrs = {'axis': data.draw(strategies.axis_argument(x.ndim)), 'keepdims': data.draw(st.booleans())}
     run(name, [x], attrs, exact)
 
 

@@ -111,25 +111,6 @@ shapes = strategies.shapes
 
 
 @st.composite
-def axis_argument(draw, ndim, allow_tuple=True, allow_none=True):
-    """None, one axis (maybe negative) or a tuple of distinct axes (maybe empty)."""
-    options = ['none'] if allow_none or ndim == 0 else []
-    if ndim:
-        options.append('int')
-        if allow_tuple:
-            options.append('tuple')
-    elif allow_tuple:
-        options.append('tuple')
-    kind = draw(st.sampled_from(options))
-    if kind == 'none':
-        return None
-    if kind == 'int':
-        return draw(st.integers(-ndim, ndim - 1))
-    chosen = draw(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim)) if ndim else []
-    return tuple(draw(st.sampled_from([a, a - ndim])) for a in chosen)
-
-
-@st.composite
 def unary(draw, elements=None, attrs=None, min_dims=0):
     elements = elements if elements is not None else smooth()
     x = draw(arrays(draw(shapes(min_dims=min_dims)), elements))
@@ -149,7 +130,7 @@ def binary(draw, elements_a=None, elements_b=None):
 def reduction(draw, elements=None, unique=False):
     shape = draw(shapes())
     x = draw(arrays(shape, elements if elements is not None else smooth(), unique=unique))
-    return Example([x], [True], {'axis': draw(axis_argument(len(shape))),
+    return Example([x], [True], {'axis': draw(strategies.axis_argument(len(shape))),
                                  'keepdims': draw(st.booleans())})
 
 
@@ -1120,7 +1101,7 @@ def arg_example(draw):
 def all_any_example(draw):
     shape = draw(shapes())
     x = draw(st.one_of(hnp.arrays(bool, shape), arrays(shape, st.sampled_from([0.0, 1.0, -3.0]))))
-    return Example([x], [True], {'axis': draw(axis_argument(len(shape))),
+    return Example([x], [True], {'axis': draw(strategies.axis_argument(len(shape))),
                                  'keepdims': draw(st.booleans())})
 
 
