@@ -14,7 +14,6 @@ The network is never used: downloads go through `urlopen` patched to fail.
 """
 import os
 import warnings
-from urllib.error import URLError
 
 import numpy as np
 import pytest
@@ -25,32 +24,10 @@ from refkeras.applications import (DenseNet121, DenseNet169, DenseNet201, Mobile
                                    densenet, mobilenet_v2, mobilenetv2, nasnet)
 from refkeras.layers import Input
 from refkeras.models import Model
-from refkeras.utils import data_utils
 
 
-@pytest.fixture(autouse=True)
-def isolated_keras_home(tmp_path, monkeypatch):
-    home = tmp_path / 'keras_home'
-    home.mkdir()
-    monkeypatch.setenv('KERAS_HOME', str(home))
-    return home
-
-
-@pytest.fixture
-def offline(monkeypatch):
-    def no_network(url, *args, **kwargs):
-        raise URLError('[Errno -2] Name or service not known (network disabled by the test)')
-    monkeypatch.setattr(data_utils, 'urlopen', no_network)
-
-
-@pytest.fixture
-def channels_first():
-    previous = K.image_data_format()
-    K.set_image_data_format('channels_first')
-    try:
-        yield
-    finally:
-        K.set_image_data_format(previous)
+# each test gets its own Keras directory, so its own `models/` cache (spec_tests/conftest.py)
+pytestmark = pytest.mark.usefixtures('isolated_keras_home')
 
 
 def next_input_number():

@@ -23,7 +23,6 @@ import hashlib
 import json
 import os
 import warnings
-from urllib.error import URLError
 
 import numpy as np
 import pytest
@@ -46,34 +45,12 @@ from refkeras.utils import data_utils
 
 from keras_under_test import refkeras_only
 
-pytestmark = refkeras_only("checks refkeras.applications' layer counts, weight files and errors; not yet ported")
+pytestmark = [refkeras_only("checks refkeras.applications' layer counts, weight files and errors; "
+                            "not yet ported"),
+              # each test gets its own Keras directory, so its own `models/` cache
+              pytest.mark.usefixtures('isolated_keras_home')]
 
 
-@pytest.fixture(autouse=True)
-def isolated_keras_home(tmp_path, monkeypatch):
-    """Each test gets its own Keras directory (so its own `models/` cache)."""
-    home = tmp_path / 'keras_home'
-    home.mkdir()
-    monkeypatch.setenv('KERAS_HOME', str(home))
-    return home
-
-
-@pytest.fixture
-def offline(monkeypatch):
-    """Downloads fail as they do without network access."""
-    def no_network(url, *args, **kwargs):
-        raise URLError('[Errno -2] Name or service not known (network disabled by the test)')
-    monkeypatch.setattr(data_utils, 'urlopen', no_network)
-
-
-@pytest.fixture
-def channels_first():
-    previous = K.image_data_format()
-    K.set_image_data_format('channels_first')
-    try:
-        yield
-    finally:
-        K.set_image_data_format(previous)
 
 
 def nothing_built_since(probe_name):
