@@ -25,9 +25,9 @@ CPU cache, which makes building them almost free and the products faster.
 
 A transposed convolution is the input gradient of a convolution, so
 `conv_transpose` is built from the same three functions with the roles swapped.
-Pooling uses the same windows, reduced with `max` / `sum` instead of a product;
-the max-pooling gradient has a loop-free path for windows that do not overlap
-(the common `strides == pool_size`).
+Pooling uses the same windows: average pooling sums them, max pooling folds
+`np.maximum` over the kernel taps' regions; the max-pooling gradient has a
+loop-free path for windows that do not overlap (the common `strides == pool_size`).
 
 Grouped convolution (`groups > 1`) splits the input channels into `groups`
 equal parts, each convolved with its own slice of the filters; with one group
@@ -446,8 +446,16 @@ def max_pool(x, pool_size=None, strides=None, padding=None):
     row-major order when several elements tie.
     """
     x, geo = _pool_geometry(x, pool_size, strides, padding, 'max_pool')
-    spatial_window_axes = tuple(range(1 + geo.rank, 1 + 2 * geo.rank))
-    return geo.windows(geo.pad(x, -np.inf)).max(axis=spatial_window_axes)
+    xp = geo.pad(x, -np.inf)
+    # The maximum folded over the taps, one whole-array `np.maximum` per tap (faster
+    # than `windows(xp).max(...)`, which reduces over short strided axes).
+    taps = [xp[geo.tap_region(tap)] for tap in np.ndindex(*geo.kernel_size)]
+    if len(taps) == 1:
+        return taps[0].copy()
+    out = np.maximum(taps[0], taps[1])
+    for tap in taps[2:]:
+        np.maximum(out, tap, out=out)
+    return out
 
 
 @max_pool.defgrad

@@ -34,6 +34,7 @@ when it sees a `Softmax` op); `K.binary_crossentropy` uses `binary_crossentropy`
 import numpy as np
 
 from refkeras.backend import prims_nn, state
+from refkeras.backend.pieces import along_first_axis
 from refkeras.backend.prims_nn import SELU_ALPHA, SELU_SCALE  # noqa: F401 (this module's names too)
 from refkeras.backend.registry import primitive
 
@@ -101,8 +102,12 @@ def bias_activation(x, bias, activation='linear', data_format='channels_last'):
             not a vector of the channel axis's length (naming both shapes).
     """
     _check_bias_activation(x, bias, activation, data_format)
-    z = np.add(x, _bias_broadcast(bias, np.ndim(x), data_format))
-    return prims_nn.ACTIVATIONS[activation].forward(z)
+    forward = prims_nn.ACTIVATIONS[activation].forward
+    bias = _bias_broadcast(bias, np.ndim(x), data_format)
+    if channel_axis(np.ndim(x), data_format) == 0:       # a single vector
+        return forward(np.add(x, bias))
+    # Slices of the batch, each small enough for the cache (`pieces.py`): same values.
+    return along_first_axis(lambda part: forward(np.add(part, bias)), x)
 
 
 @bias_activation.defgrad

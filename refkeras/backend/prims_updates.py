@@ -29,13 +29,18 @@ Float semantics: each forward performs, with NumPy, the operations of Keras
 is `(lr * g) / (sqrt(a) + epsilon)`), with NumPy's types: float32 operands
 compute in float32, and Python-number attributes are weak (they take the
 arrays' dtype). The results are therefore those of the same rule written as a
-chain of `K` operations, bit for bit.
+chain of `K` operations, bit for bit, with one exception taken from TensorFlow:
+a slot value that falls into the subnormal range is stored as 0, as
+TensorFlow's CPU kernels (which flush subnormals to zero) store it. Each rule
+runs on cache-sized pieces of its arrays, which changes no value. Both are
+explained in `pieces.py`.
 
 None of these is differentiable: an optimizer step runs after the gradient
 tape has closed, and the tape never records it.
 """
 import numpy as np
 
+from refkeras.backend.pieces import flush_subnormals, in_pieces
 from refkeras.backend.registry import primitive
 
 
@@ -62,6 +67,7 @@ def _check_operands(name, arrays, scalars):
 
 
 @primitive(differentiable=False)
+@in_pieces(arrays=3)
 def sgd_update(p, g, moment, lr, momentum, nesterov=False):
     """One step of SGD with momentum (Keras 2.2.4's `SGD`) for one parameter.
 
@@ -81,7 +87,7 @@ def sgd_update(p, g, moment, lr, momentum, nesterov=False):
     _check_operands('sgd_update', [('p', p), ('g', g), ('moment', moment)],
                     [('lr', lr), ('momentum', momentum)])
     step = lr * g
-    velocity = momentum * moment - step
+    velocity = flush_subnormals(momentum * moment - step)
     if nesterov:
         new_p = p + momentum * velocity - step
     else:
@@ -90,6 +96,7 @@ def sgd_update(p, g, moment, lr, momentum, nesterov=False):
 
 
 @primitive(differentiable=False)
+@in_pieces(arrays=3)
 def rmsprop_update(p, g, accumulator, lr, rho, epsilon=1e-7):
     """One step of RMSprop (Keras 2.2.4's `RMSprop`) for one parameter.
 
@@ -108,12 +115,13 @@ def rmsprop_update(p, g, accumulator, lr, rho, epsilon=1e-7):
     """
     _check_operands('rmsprop_update', [('p', p), ('g', g), ('accumulator', accumulator)],
                     [('lr', lr), ('rho', rho)])
-    new_a = rho * accumulator + (1. - rho) * np.square(g)
+    new_a = flush_subnormals(rho * accumulator + (1. - rho) * np.square(g))
     new_p = p - lr * g / (np.sqrt(new_a) + epsilon)
     return new_p, new_a
 
 
 @primitive(differentiable=False)
+@in_pieces(arrays=3)
 def adagrad_update(p, g, accumulator, lr, epsilon=1e-7):
     """One step of Adagrad (Keras 2.2.4's `Adagrad`) for one parameter.
 
@@ -131,12 +139,13 @@ def adagrad_update(p, g, accumulator, lr, epsilon=1e-7):
     """
     _check_operands('adagrad_update', [('p', p), ('g', g), ('accumulator', accumulator)],
                     [('lr', lr)])
-    new_a = accumulator + np.square(g)
+    new_a = flush_subnormals(accumulator + np.square(g))
     new_p = p - lr * g / (np.sqrt(new_a) + epsilon)
     return new_p, new_a
 
 
 @primitive(differentiable=False)
+@in_pieces(arrays=4)
 def adadelta_update(p, g, accumulator, delta_accumulator, lr, rho=0.95, epsilon=1e-7):
     """One step of Adadelta (Keras 2.2.4's `Adadelta`) for one parameter.
 
@@ -160,14 +169,15 @@ def adadelta_update(p, g, accumulator, delta_accumulator, lr, rho=0.95, epsilon=
     _check_operands('adadelta_update', [('p', p), ('g', g), ('accumulator', accumulator),
                                         ('delta_accumulator', delta_accumulator)],
                     [('lr', lr)])
-    new_a = rho * accumulator + (1. - rho) * np.square(g)
+    new_a = flush_subnormals(rho * accumulator + (1. - rho) * np.square(g))
     update = g * np.sqrt(delta_accumulator + epsilon) / np.sqrt(new_a + epsilon)
     new_p = p - lr * update
-    new_d = rho * delta_accumulator + (1. - rho) * np.square(update)
+    new_d = flush_subnormals(rho * delta_accumulator + (1. - rho) * np.square(update))
     return new_p, new_a, new_d
 
 
 @primitive(differentiable=False)
+@in_pieces(arrays=4)
 def adam_update(p, g, m, v, lr_t, beta_1, beta_2, epsilon=1e-7):
     """One step of Adam (Keras 2.2.4's `Adam`, `amsgrad=False`) for one parameter.
 
@@ -188,13 +198,14 @@ def adam_update(p, g, m, v, lr_t, beta_1, beta_2, epsilon=1e-7):
     """
     _check_operands('adam_update', [('p', p), ('g', g), ('m', m), ('v', v)],
                     [('lr_t', lr_t), ('beta_1', beta_1), ('beta_2', beta_2)])
-    new_m = beta_1 * m + (1. - beta_1) * g
-    new_v = beta_2 * v + (1. - beta_2) * np.square(g)
+    new_m = flush_subnormals(beta_1 * m + (1. - beta_1) * g)
+    new_v = flush_subnormals(beta_2 * v + (1. - beta_2) * np.square(g))
     new_p = p - lr_t * new_m / (np.sqrt(new_v) + epsilon)
     return new_p, new_m, new_v
 
 
 @primitive(differentiable=False)
+@in_pieces(arrays=5)
 def amsgrad_update(p, g, m, v, vhat, lr_t, beta_1, beta_2, epsilon=1e-7):
     """One step of Adam's AMSGrad variant (Keras 2.2.4's `Adam(amsgrad=True)`).
 
@@ -212,14 +223,15 @@ def amsgrad_update(p, g, m, v, vhat, lr_t, beta_1, beta_2, epsilon=1e-7):
     """
     _check_operands('amsgrad_update', [('p', p), ('g', g), ('m', m), ('v', v), ('vhat', vhat)],
                     [('lr_t', lr_t), ('beta_1', beta_1), ('beta_2', beta_2)])
-    new_m = beta_1 * m + (1. - beta_1) * g
-    new_v = beta_2 * v + (1. - beta_2) * np.square(g)
+    new_m = flush_subnormals(beta_1 * m + (1. - beta_1) * g)
+    new_v = flush_subnormals(beta_2 * v + (1. - beta_2) * np.square(g))
     new_vhat = np.maximum(vhat, new_v)
     new_p = p - lr_t * new_m / (np.sqrt(new_vhat) + epsilon)
     return new_p, new_m, new_v, new_vhat
 
 
 @primitive(differentiable=False)
+@in_pieces(arrays=4)
 def adamax_update(p, g, m, u, lr_t, beta_1, beta_2, epsilon=1e-7):
     """One step of Adamax (Keras 2.2.4's `Adamax`) for one parameter.
 
@@ -240,13 +252,14 @@ def adamax_update(p, g, m, u, lr_t, beta_1, beta_2, epsilon=1e-7):
     """
     _check_operands('adamax_update', [('p', p), ('g', g), ('m', m), ('u', u)],
                     [('lr_t', lr_t), ('beta_1', beta_1), ('beta_2', beta_2)])
-    new_m = beta_1 * m + (1. - beta_1) * g
-    new_u = np.maximum(beta_2 * u, np.abs(g))
+    new_m = flush_subnormals(beta_1 * m + (1. - beta_1) * g)
+    new_u = flush_subnormals(np.maximum(beta_2 * u, np.abs(g)))
     new_p = p - lr_t * new_m / (new_u + epsilon)
     return new_p, new_m, new_u
 
 
 @primitive(differentiable=False)
+@in_pieces(arrays=4)
 def nadam_update(p, g, m, v, lr, beta_1, beta_2, momentum_t, momentum_next,
                  schedule_new, schedule_next, beta_2_power, epsilon=1e-7):
     """One step of Nadam (Keras 2.2.4's `Nadam`) for one parameter.
@@ -279,9 +292,9 @@ def nadam_update(p, g, m, v, lr, beta_1, beta_2, momentum_t, momentum_next,
                      ('schedule_new', schedule_new), ('schedule_next', schedule_next),
                      ('beta_2_power', beta_2_power)])
     g_prime = g / (1. - schedule_new)
-    new_m = beta_1 * m + (1. - beta_1) * g
+    new_m = flush_subnormals(beta_1 * m + (1. - beta_1) * g)
     m_prime = new_m / (1. - schedule_next)
-    new_v = beta_2 * v + (1. - beta_2) * np.square(g)
+    new_v = flush_subnormals(beta_2 * v + (1. - beta_2) * np.square(g))
     v_prime = new_v / (1. - beta_2_power)
     m_bar = (1. - momentum_t) * g_prime + momentum_next * m_prime
     new_p = p - lr * m_bar / (np.sqrt(v_prime) + epsilon)

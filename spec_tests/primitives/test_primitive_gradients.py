@@ -42,6 +42,7 @@ import collections
 import itertools
 import math
 import operator
+import sys
 
 import numpy as np
 import pytest
@@ -1217,50 +1218,56 @@ def per_element(rule, n_arrays):
     return oracle
 
 
+def stored(slot):
+    """A slot value as the update rules store it: a subnormal (of magnitude below the
+    smallest normal double) becomes 0, as TensorFlow's flush-to-zero CPU kernels store it."""
+    return 0.0 if 0 < abs(slot) < sys.float_info.min else slot
+
+
 def sgd_rule(p, g, m, lr, momentum, nesterov=False):
-    v = momentum * m - lr * g
+    v = stored(momentum * m - lr * g)
     return (p + momentum * v - lr * g if nesterov else p + v), v
 
 
 def rmsprop_rule(p, g, a, lr, rho, epsilon=1e-7):
-    a = rho * a + (1 - rho) * (g * g)
+    a = stored(rho * a + (1 - rho) * (g * g))
     return p - lr * g / (math.sqrt(a) + epsilon), a
 
 
 def adagrad_rule(p, g, a, lr, epsilon=1e-7):
-    a = a + g * g
+    a = stored(a + g * g)
     return p - lr * g / (math.sqrt(a) + epsilon), a
 
 
 def adadelta_rule(p, g, a, d, lr, rho=0.95, epsilon=1e-7):
-    a = rho * a + (1 - rho) * (g * g)
+    a = stored(rho * a + (1 - rho) * (g * g))
     u = g * math.sqrt(d + epsilon) / math.sqrt(a + epsilon)
-    return p - lr * u, a, rho * d + (1 - rho) * (u * u)
+    return p - lr * u, a, stored(rho * d + (1 - rho) * (u * u))
 
 
 def adam_rule(p, g, m, v, lr_t, beta_1, beta_2, epsilon=1e-7):
-    m = beta_1 * m + (1 - beta_1) * g
-    v = beta_2 * v + (1 - beta_2) * (g * g)
+    m = stored(beta_1 * m + (1 - beta_1) * g)
+    v = stored(beta_2 * v + (1 - beta_2) * (g * g))
     return p - lr_t * m / (math.sqrt(v) + epsilon), m, v
 
 
 def amsgrad_rule(p, g, m, v, vhat, lr_t, beta_1, beta_2, epsilon=1e-7):
-    m = beta_1 * m + (1 - beta_1) * g
-    v = beta_2 * v + (1 - beta_2) * (g * g)
+    m = stored(beta_1 * m + (1 - beta_1) * g)
+    v = stored(beta_2 * v + (1 - beta_2) * (g * g))
     vhat = builtins.max(vhat, v)
     return p - lr_t * m / (math.sqrt(vhat) + epsilon), m, v, vhat
 
 
 def adamax_rule(p, g, m, u, lr_t, beta_1, beta_2, epsilon=1e-7):
-    m = beta_1 * m + (1 - beta_1) * g
-    u = builtins.max(beta_2 * u, builtins.abs(g))
+    m = stored(beta_1 * m + (1 - beta_1) * g)
+    u = stored(builtins.max(beta_2 * u, builtins.abs(g)))
     return p - lr_t * m / (u + epsilon), m, u
 
 
 def nadam_rule(p, g, m, v, lr, beta_1, beta_2, mu_t, mu_next, s_new, s_next, b2_power,
                epsilon=1e-7):
-    m = beta_1 * m + (1 - beta_1) * g
-    v = beta_2 * v + (1 - beta_2) * (g * g)
+    m = stored(beta_1 * m + (1 - beta_1) * g)
+    v = stored(beta_2 * v + (1 - beta_2) * (g * g))
     m_bar = (1 - mu_t) * (g / (1 - s_new)) + mu_next * (m / (1 - s_next))
     return p - lr * m_bar / (math.sqrt(v / (1 - b2_power)) + epsilon), m, v
 
