@@ -71,6 +71,7 @@ if KEEP_FREED_MEMORY:
 if BLAS_THREADS is not None:   # must happen before NumPy loads OpenBLAS
     os.environ['OPENBLAS_NUM_THREADS'] = BLAS_THREADS
 
+import refkeras  # noqa: E402,F401 (before NumPy: sets OpenBLAS's thread timeout)
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

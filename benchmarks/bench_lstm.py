@@ -34,11 +34,12 @@ import subprocess
 import sys
 import time
 
-import numpy as np
-
 HERE = os.path.dirname(os.path.abspath(__file__))
 SHARED_BENCH = os.path.normpath(os.path.join(HERE, '..', '..', 'shared', 'bench'))
 sys.path.insert(0, os.path.dirname(HERE))
+
+import refkeras  # noqa: E402 (before NumPy: sets OpenBLAS's thread timeout)
+import numpy as np  # noqa: E402
 
 # The peer side: a small loop run by the peer's Python, reading one command per line.
 PEER_DRIVER = r'''
@@ -173,7 +174,6 @@ def main(argv=None):
     finally:
         if peer is not None:
             peer.close()
-    import refkeras
     threads = os.environ.get('OPENBLAS_NUM_THREADS', 'default')
     our_median = report('refkeras-%s (OPENBLAS_NUM_THREADS=%s)' % (refkeras.__version__, threads),
                         ours)

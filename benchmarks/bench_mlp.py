@@ -8,7 +8,8 @@ Prints one JSON line with refkeras's median seconds per epoch and, with
 import os
 import sys
 
-import numpy as np
+import refkeras  # noqa: F401 (first: sets OpenBLAS's thread timeout, refkeras/_blas_defaults.py)
+import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import compare, parse_args  # noqa: E402

@@ -6,6 +6,10 @@ __version__ = '0.1.0'
 # The Keras version whose behaviour and file format refkeras implements.
 KERAS_VERSION = '2.2.4'
 
+from refkeras._blas_defaults import set_blas_thread_timeout  # noqa: E402
+
+set_blas_thread_timeout()   # before the first NumPy import (see _blas_defaults.py)
+
 from refkeras import backend  # noqa: E402,F401
 from refkeras import activations, constraints, initializers, layers  # noqa: E402,F401
 from refkeras import losses, metrics, models, optimizers, regularizers  # noqa: E402,F401
