@@ -180,8 +180,11 @@ def _sequence_grad(g, out, x, h0, c0, kernel, recurrent_kernel, bias, input_mask
                          (4,), gz.dtype)
     g_recurrent = gemm.gemm(gemm.matrix_view(h_in.reshape((-1, rows, units)), (4,)).transposed(),
                             gemm.matrix_view(gz, (4,)), (4,), gz.dtype)
-    g_bias = unbroadcast(reduce.reduce(gz.reshape((4, time, batch * units)), (1,), 'sum',
-                                       gz.dtype).reshape((4, batch, units)), bias)
+    # The bias's: g_z summed over time and over the axes the bias is broadcast along.
+    spread = broadcast_strides(bias.shape, (4, batch, units))
+    axes = (1,) + tuple(axis for axis, stride in zip((0, 2, 3), spread) if stride == 0)
+    g_bias = reduce.reduce(gz.reshape((4, time, batch, units)), tuple(sorted(axes)), 'sum',
+                           gz.dtype).reshape(bias.shape)
     g_x = gemm.gemm(gemm.matrix_view(gz, (4,)), gemm.matrix_view(kernel, (4,)).transposed(),
                     (4,), gz.dtype)                                # (4, rows, input_dim)
     if input_masks is not None:

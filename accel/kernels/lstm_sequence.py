@@ -194,8 +194,9 @@ def sequence_backward(g, out, xproj, h0, c0, u_kernel, bias, sb, masks, activati
     time, batch, units = xproj.shape[1], h0.shape[0], h0.shape[1]
     gz = arrays.empty((4, time, batch, units), g.dtype)
     h_in = arrays.empty((1 if masks is None else 4, time, batch, units), g.dtype)
-    gh = arrays.empty((batch, units), g.dtype)
-    gc = arrays.empty((batch, units), g.dtype)
+    make = arrays.empty if time else arrays.zeros     # the kernel zeroes them first
+    gh = make((batch, units), g.dtype)
+    gc = make((batch, units), g.dtype)
     if gh.size and time:
         grid, block = _launch_shape(batch, units)
         run(_backward_kernel(ACTIVATIONS[activation], ACTIVATIONS[recurrent_activation]),
