@@ -16,7 +16,11 @@ and give the same outputs:
 The built-in cells split their kernels by gate once per sequence and compute
 all gates of a timestep with one batched matrix product; an LSTM with built-in
 activations computes its gates with one primitive (`prims_rnn.lstm_gates`),
-with other activations from elementwise primitives: the same numbers.
+with other activations from elementwise primitives: the same numbers. An
+`LSTM` layer without a mask or constants runs its whole timestep loop as one
+primitive, `prims_rnn.lstm_sequence` (`_runs_as_one_lstm_sequence` says when):
+the same operations again, so the same bits, and on an accelerator one kernel
+for the loop instead of a dozen launches per timestep.
 
 Where the FAQ's "How can I use stateful RNNs?" lives: `RNN(stateful=True)`
 keeps its last states in variables (`RNN.states`) and starts the next batch
