@@ -1,12 +1,16 @@
-"""accel's recurrent primitives (mirror of `refkeras/backend/prims_rnn.py`)."""
+"""accel's recurrent primitives (mirror of `refkeras/backend/prims_rnn.py`): `lstm_gates`,
+one LSTM step in one kernel, and `lstm_sequence`, the whole timestep loop in one
+kernel per direction."""
 import inspect
 
 import numpy as np
 
 from accel import arrays
 from accel.errors import AccelShapeError
-from accel.kernels import lstm
+from accel.kernels import gemm, lstm, reduce
+from accel.kernels import lstm_sequence as lstm_sequence_kernels
 from accel.kernels.copy import cast
+from accel.kernels.launch import broadcast_strides
 from accel.operands import device, unbroadcast
 from accel.registry import accel_primitive
 from refkeras.backend.registry import REGISTRY
@@ -89,3 +93,107 @@ if _FORM is not None:
     lstm_gates = accel_primitive('lstm_gates')(
         _fused_forward if _FORM == 'fused' else _split_forward)
     lstm_gates.defgrad(_fused_grad if _FORM == 'fused' else _split_grad)
+
+
+# --- lstm_sequence: the whole timestep loop, one persistent kernel per direction ----------
+
+def _sequence_operands(x, h0, c0, kernel, recurrent_kernel, bias, input_masks,
+                       recurrent_masks, activation, recurrent_activation):
+    """The operands on the device in one float dtype, after checking their shapes."""
+    for name in (activation, recurrent_activation):
+        if name not in lstm.ACTIVATIONS:
+            raise ValueError("primitive 'lstm_sequence': unknown activation %r (expected one "
+                             'of %s)' % (name, ', '.join(sorted(lstm.ACTIVATIONS))))
+    names = ('x', 'h0', 'c0', 'kernel', 'recurrent_kernel', 'bias', 'input_masks',
+             'recurrent_masks')
+    parts = [None if v is None else device(v, 'lstm_sequence')
+             for v in (x, h0, c0, kernel, recurrent_kernel, bias, input_masks, recurrent_masks)]
+    time, batch, input_dim = parts[0].shape if parts[0].ndim == 3 else (None,) * 3
+    units = parts[1].shape[-1] if parts[1].ndim == 2 else None
+    expected = [(time, batch, input_dim), (batch, units), (batch, units),
+                (4, input_dim, units), (4, units, units), None, (4, batch, input_dim),
+                (4, batch, units)]
+    for name, v, shape in zip(names, parts, expected):
+        if v is not None and shape is not None and (None in shape or tuple(v.shape) != shape):
+            raise AccelShapeError("primitive 'lstm_sequence': %s must have shape %s (x %s, h0 "
+                                  '%s), received %s' % (name, shape, parts[0].shape,
+                                                        parts[1].shape, v.shape))
+    try:
+        np.broadcast_shapes(parts[5].shape, (4, batch, units))
+    except ValueError:
+        raise AccelShapeError("primitive 'lstm_sequence': bias of shape %s does not broadcast "
+                              'to (4, batch, units) = %s' % (parts[5].shape, (4, batch, units)))
+    dtype = np.result_type(*[v.dtype for v in parts if v is not None])
+    dtype = dtype if dtype.kind == 'f' else np.dtype(np.float64)
+    return [v if v is None or v.dtype == dtype else cast(v, dtype) for v in parts]
+
+
+def _gate_inputs(x, input_masks):
+    """`x` as the input products see it, gate-major: `(4, time * batch, input_dim)` with
+    the masks applied, or `(1, time * batch, input_dim)` (shared by the gates) without."""
+    time, batch, input_dim = x.shape
+    if input_masks is None:
+        return x.reshape((1, time * batch, input_dim))
+    masked = x.reshape((1, time, batch, input_dim)) * input_masks.reshape((4, 1, batch,
+                                                                           input_dim))
+    return masked.reshape((4, time * batch, input_dim))
+
+
+def _projection(x_in, kernel):
+    """`x_in @ kernel`, gate by gate: `(4, rows, units)` (one launch)."""
+    return gemm.gemm(gemm.matrix_view(x_in, (4,)), gemm.matrix_view(kernel, (4,)), (4,),
+                     kernel.dtype)
+
+
+def _sequence_forward(x, h0, c0, kernel, recurrent_kernel, bias, input_masks=None,
+                      recurrent_masks=None, activation='tanh', recurrent_activation='hard_sigmoid'):
+    """A whole LSTM sequence: the input projections in one matrix product, then the
+    timestep loop in one kernel (`accel/kernels/lstm_sequence.py`)."""
+    x, h0, c0, kernel, recurrent_kernel, bias, input_masks, recurrent_masks = \
+        _sequence_operands(x, h0, c0, kernel, recurrent_kernel, bias, input_masks,
+                           recurrent_masks, activation, recurrent_activation)
+    xproj = _projection(_gate_inputs(x, input_masks), kernel)
+    return lstm_sequence_kernels.sequence_forward(
+        xproj.reshape((4, x.shape[0]) + h0.shape), h0, c0, recurrent_kernel, bias,
+        broadcast_strides(bias.shape, (4,) + h0.shape), recurrent_masks, activation,
+        recurrent_activation)
+
+
+def _sequence_grad(g, out, x, h0, c0, kernel, recurrent_kernel, bias, input_masks=None,
+                   recurrent_masks=None, activation='tanh', recurrent_activation='hard_sigmoid'):
+    x, h0, c0, kernel, recurrent_kernel, bias, input_masks, recurrent_masks = \
+        _sequence_operands(x, h0, c0, kernel, recurrent_kernel, bias, input_masks,
+                           recurrent_masks, activation, recurrent_activation)
+    g, out = (v if v.dtype == h0.dtype else cast(v, h0.dtype)
+              for v in (device(g, 'lstm_sequence'), device(out, 'lstm_sequence')))
+    (time, batch, input_dim), units = x.shape, h0.shape[1]
+    x_in = _gate_inputs(x, input_masks)
+    xproj = _projection(x_in, kernel).reshape((4, time, batch, units))
+    gz, h_in, g_h0, g_c0 = lstm_sequence_kernels.sequence_backward(
+        g, out, xproj, h0, c0, recurrent_kernel, bias,
+        broadcast_strides(bias.shape, (4, batch, units)), recurrent_masks, activation,
+        recurrent_activation)
+    rows = time * batch
+    gz = gz.reshape((4, rows, units))
+    # The weights' gradients: one product each over all timesteps and rows.
+    g_kernel = gemm.gemm(gemm.matrix_view(x_in, (4,)).transposed(), gemm.matrix_view(gz, (4,)),
+                         (4,), gz.dtype)
+    g_recurrent = gemm.gemm(gemm.matrix_view(h_in.reshape((-1, rows, units)), (4,)).transposed(),
+                            gemm.matrix_view(gz, (4,)), (4,), gz.dtype)
+    # The bias's: g_z summed over time and over the axes the bias is broadcast along.
+    spread = broadcast_strides(bias.shape, (4, batch, units))
+    axes = (1,) + tuple(axis for axis, stride in zip((0, 2, 3), spread) if stride == 0)
+    g_bias = reduce.reduce(gz.reshape((4, time, batch, units)), tuple(sorted(axes)), 'sum',
+                           gz.dtype).reshape(bias.shape)
+    g_x = gemm.gemm(gemm.matrix_view(gz, (4,)), gemm.matrix_view(kernel, (4,)).transposed(),
+                    (4,), gz.dtype)                                # (4, rows, input_dim)
+    if input_masks is not None:
+        g_x = g_x.reshape((4, time, batch, input_dim)) * input_masks.reshape((4, 1, batch,
+                                                                             input_dim))
+    g_x = reduce.reduce(g_x.reshape((4, rows * input_dim)), (0,), 'sum', gz.dtype)
+    return (g_x.reshape(x.shape), g_h0, g_c0, g_kernel, g_recurrent, g_bias, None, None)
+
+
+if 'lstm_sequence' in REGISTRY:
+    lstm_sequence = accel_primitive('lstm_sequence')(_sequence_forward)
+    lstm_sequence.defgrad(_sequence_grad)

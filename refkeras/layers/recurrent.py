@@ -16,7 +16,11 @@ and give the same outputs:
 The built-in cells split their kernels by gate once per sequence and compute
 all gates of a timestep with one batched matrix product; an LSTM with built-in
 activations computes its gates with one primitive (`prims_rnn.lstm_gates`),
-with other activations from elementwise primitives: the same numbers.
+with other activations from elementwise primitives: the same numbers. An
+`LSTM` layer without a mask or constants runs its whole timestep loop as one
+primitive, `prims_rnn.lstm_sequence` (`_runs_as_one_lstm_sequence` says when):
+the same operations again, so the same bits, and on an accelerator one kernel
+for the loop instead of a dozen launches per timestep.
 
 Where the FAQ's "How can I use stateful RNNs?" lives: `RNN(stateful=True)`
 keeps its last states in variables (`RNN.states`) and starts the next batch
@@ -45,8 +49,8 @@ from refkeras import activations, constraints, initializers, regularizers
 from refkeras import backend as K
 from refkeras.backend import prims_rnn
 from refkeras.backend.registry import REGISTRY
-from refkeras.backend.tape import apply
-from refkeras.backend.tensors import SymbolicTensor
+from refkeras.backend.tape import apply, implementation_table
+from refkeras.backend.tensors import SymbolicTensor, any_symbolic
 from refkeras.engine.base_layer import InputSpec, Layer
 from refkeras.utils.generic_utils import has_arg, to_list
 from refkeras.legacy import interfaces
@@ -475,6 +479,49 @@ def _fused_lstm_gates(activation, recurrent_activation):
                    recurrent_activation=names[1])
         return hc[0], hc[1]
     return gates
+
+
+def _runs_as_one_lstm_sequence(layer, inputs, initial_state, mask, constants):
+    """Whether `_lstm_sequence` computes what `K.rnn` over the cell's steps would.
+
+    It does for a plain `LSTMCell` with a bias and built-in activations, on
+    concrete (not symbolic) inputs with at least one timestep, no mask and no
+    constants, where the running backend has `lstm_sequence`; anything else
+    (masking, a subclassed cell, custom activations...) takes the per-timestep path.
+    """
+    cell = layer.cell
+    if type(cell) is not LSTMCell or not cell.use_bias or mask is not None or constants:
+        return False
+    if None in (_fusable_name(cell.activation), _fusable_name(cell.recurrent_activation)):
+        return False
+    if any_symbolic([inputs] + list(initial_state)) or not K.int_shape(inputs)[1]:
+        return False
+    table = implementation_table()
+    return table is None or 'lstm_sequence' in table
+
+
+def _lstm_sequence(layer, inputs, initial_state, training):
+    """`(last_output, outputs, [h, c])` of an LSTM layer from one `lstm_sequence` record.
+
+    The dropout masks are drawn, and the kernels split by gate, exactly as
+    `LSTMCell._sequence_step` does them (so a seeded run draws the same masks);
+    a backwards layer reverses the inputs, and its outputs stay in that order.
+    """
+    cell = layer.cell
+    input_masks, recurrent_masks = cell._masks(K.int_shape(inputs)[0], training, 4)
+    kernel = _gate_major(cell.kernel, 4)                       # (4, input_dim, units)
+    recurrent_kernel = _gate_major(cell.recurrent_kernel, 4)   # (4, units, units)
+    bias = K.reshape(cell.bias, (4, 1, cell.units))
+    x = K.permute_dimensions(inputs, (1, 0, 2))                # (time, batch, input_dim)
+    if layer.go_backwards:
+        x = K.reverse(x, 0)
+    out = apply(prims_rnn.lstm_sequence, x, initial_state[0], initial_state[1], kernel,
+                recurrent_kernel, bias, input_masks, recurrent_masks,
+                activation=_fusable_name(cell.activation),
+                recurrent_activation=_fusable_name(cell.recurrent_activation))
+    h, c = K.slice_item(out, (-1, 0)), K.slice_item(out, (-1, 1))
+    outputs = K.permute_dimensions(K.slice_item(out, (slice(None), 0)), (1, 0, 2))
+    return h, outputs, [h, c]
 
 
 def _check_implementation(implementation, layer):
@@ -930,17 +977,12 @@ class RNN(Layer):
             raise ValueError('Layer %s: the RNN cell %s does not support constants (its `call` '
                              'takes no `constants` argument).' % (self.name, self.cell))
         constants = list(constants or [])
-        cell_step = _cell_step(self.cell, batch_size, _training_flag(training))
-        n_constants = len(constants)
-
-        def step(x, states):
-            if n_constants:
-                return cell_step(x, states[:-n_constants], states[-n_constants:])
-            return cell_step(x, states, None)
-
-        last_output, outputs, states = K.rnn(step, inputs, initial_state, constants=constants,
-                                             go_backwards=self.go_backwards, mask=mask,
-                                             unroll=self.unroll, input_length=shape[1])
+        if _runs_as_one_lstm_sequence(self, inputs, initial_state, mask, constants):
+            last_output, outputs, states = _lstm_sequence(self, inputs, initial_state,
+                                                          _training_flag(training))
+        else:
+            last_output, outputs, states = self._run_cell(inputs, initial_state, mask,
+                                                          constants, training)
         if self.stateful:
             for variable, value in zip(self.states, states):
                 K.update(variable, value)
@@ -948,6 +990,20 @@ class RNN(Layer):
         if self.return_state:
             return [output] + list(states)
         return output
+
+    def _run_cell(self, inputs, initial_state, mask, constants, training):
+        """`K.rnn` over the cell's steps: `(last_output, outputs, states)`."""
+        cell_step = _cell_step(self.cell, K.int_shape(inputs)[0], _training_flag(training))
+        n_constants = len(constants)
+
+        def step(x, states):
+            if n_constants:
+                return cell_step(x, states[:-n_constants], states[-n_constants:])
+            return cell_step(x, states, None)
+
+        return K.rnn(step, inputs, initial_state, constants=constants,
+                     go_backwards=self.go_backwards, mask=mask, unroll=self.unroll,
+                     input_length=K.int_shape(inputs)[1])
 
     def _check_initial_state_values(self, initial_state, batch_size):
         sizes = _state_sizes(self.cell)

@@ -205,3 +205,40 @@ def test_counting_counts_each_launch_allocation_and_read_back():
     assert spent.allocations + spent.pool_reuses >= 1
     np.testing.assert_array_equal(host, np.arange(5, dtype='float32') + 1)
     assert launch.run is sys.modules['accel.kernels.launch'].run
+
+
+def _lstm_step_launches(timesteps, steps=3):
+    """Launches of each step of the stand-in lstm (Embedding 30x4 - LSTM 4 with dropout
+    and recurrent dropout - Dense 1 sigmoid, Adam, accuracy), batch 4."""
+    from refkeras.layers import LSTM, Embedding
+    rng = np.random.default_rng(0)
+    x = rng.integers(1, 30, (BATCH * steps, timesteps))
+    y = rng.integers(0, 2, BATCH * steps).astype('float32')
+    marks = Marks()
+    with K.using_backend('numba'):
+        model = Sequential([Embedding(30, 4, input_length=timesteps),
+                            LSTM(4, dropout=0.2, recurrent_dropout=0.2),
+                            Dense(1, activation='sigmoid')])
+        model.compile(loss='binary_crossentropy', optimizer='adam', metrics=['accuracy'])
+        model.fit(x, y, batch_size=BATCH, epochs=1, verbose=0, shuffle=False, callbacks=[marks])
+    return [s.launches for s in marks.steps()]
+
+
+def test_an_lstm_step_launches_the_same_kernels_whatever_the_sequence_length():
+    """The timestep loop is one `lstm_sequence` primitive: one persistent kernel
+    forward, one backward, so 5 and 10 timesteps launch the same kernels.
+
+    The 128 launches of a step, by kind (listed from an instrumented run of the
+    5-timestep model): the sequence's own work, 2 loop kernels, 5 matrix
+    products (the input projection forward and again backward, the kernel,
+    recurrent kernel and input gradients), 2 reductions (bias; the input
+    gradient's sum over gates) and 3 mask products; the 8 dropout masks, drawn
+    as the per-timestep path draws them (8 binomial draws, 16 maps, 8 copies
+    stacking them 4 by 4); the layer's transposes and slices and their
+    gradients; and the rest of the step as before (Embedding's gather and its
+    gradient, Dense, loss and accuracy, 6 Adam updates, the packed read-back).
+    Before, the same model launched 93 + 42 per timestep (303 at 5 timesteps).
+    """
+    short, longer = _lstm_step_launches(5), _lstm_step_launches(10)
+    assert short[1:] == longer[1:] == [short[1]] * 2
+    assert short[1] <= 128

@@ -36,10 +36,11 @@ import os
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import lstm_bounds
 import strategies
 from accel_harness import accel_mode_or_skip, fast_simulator_threads
 
@@ -830,6 +831,41 @@ def check_lstm_gates(name, data):
         return C * full
     inputs = [x_part, h_part, bias, c_prev] if split else [x_part, c_prev]
     run(name, inputs, attrs, fwd, grad_tol, g)
+
+
+# The simulator runs a block's threads as Python threads, timestep after timestep: slow.
+@case('lstm_sequence', examples=12)
+def check_lstm_sequence(name, data):
+    """A recurrence carries rounding errors from timestep to timestep, so the
+    tolerance is a running error bound (`spec_tests/lstm_bounds.py`): the LSTM's
+    equations evaluated in float64 on values with error bounds, forward and
+    backward, in the operations' own structure (sums of K terms within
+    K eps of their terms' magnitudes, activations within 12 ulps...); each side
+    is within the bound of the exact value, so they differ by at most twice it.
+    Examples whose pre-activations come within their error of a kink
+    (hard_sigmoid, relu) are discarded: there the derivative may jump."""
+    time, batch = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 3))
+    input_dim, units = data.draw(st.integers(1, 3)), data.draw(st.integers(1, 5))
+    inputs = [draw_array(data, (time, batch, input_dim), np.float32, -1, 1),
+              draw_array(data, (batch, units), np.float32, -1, 1),
+              draw_array(data, (batch, units), np.float32, -1, 1),
+              draw_array(data, (4, input_dim, units), np.float32, -1, 1),
+              draw_array(data, (4, units, units), np.float32, -0.5, 0.5),
+              draw_array(data, (4, 1, units), np.float32, -1, 1)]
+    for shape in ((4, batch, input_dim), (4, batch, units)):
+        inputs.append(data.draw(st.one_of(st.none(), hnp.arrays(
+            np.float32, shape, elements=st.sampled_from([0.0, 1.25])))))
+    attrs = {'activation': data.draw(st.sampled_from(LSTM_ACTIVATIONS)),
+             'recurrent_activation': data.draw(st.sampled_from(LSTM_ACTIVATIONS))}
+    names = (attrs['activation'], attrs['recurrent_activation'])
+    out, zs = lstm_bounds.forward(*inputs, **attrs)
+    g = draw_upstream(data, out.v.shape, np.float32)
+    want = REGISTRY[name].forward(*inputs, **attrs)
+    grads, zs_back = lstm_bounds.backward(g, want, *inputs, **attrs)
+    for z in zs + zs_back:
+        assume(lstm_bounds.kinks_respected(names[1], z) and
+               lstm_bounds.kinks_respected(names[0], z[2]))
+    run(name, inputs, attrs, lambda want: 2 * out.e, lambda i, *a: 2 * grads[i].e, g)
 
 
 # Candidate activations without a kink: the two sides may round the candidate's

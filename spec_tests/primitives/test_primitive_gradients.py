@@ -701,6 +701,45 @@ def lstm_gates_oracle(z, c_prev, activation='tanh', recurrent_activation='hard_s
     return out
 
 
+# --- lstm_sequence (refkeras/backend/prims_rnn.py) ---
+@st.composite
+def lstm_sequence_example(draw):
+    # Smooth activations only: the pre-activations of later timesteps depend on
+    # everything before them, so they cannot be kept away from a kink.
+    time, batch = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    input_dim, units = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    x = draw(arrays((time, batch, input_dim), smooth(-1, 1)))
+    h0, c0 = (draw(arrays((batch, units), smooth(-1, 1))) for _ in range(2))
+    kernel = draw(arrays((4, input_dim, units), smooth(-1, 1)))
+    recurrent_kernel = draw(arrays((4, units, units), smooth(-1, 1)))
+    bias = draw(arrays((4, 1, units), smooth(-1, 1)))
+    mask = st.sampled_from([0.0, 1.25])         # dropout masks of rate 0.2
+    input_masks = draw(arrays((4, batch, input_dim), mask))
+    recurrent_masks = draw(arrays((4, batch, units), mask))
+    attrs = {'activation': draw(st.sampled_from(['tanh', 'sigmoid', 'linear', 'softplus'])),
+             'recurrent_activation': draw(st.sampled_from(['sigmoid', 'tanh', 'linear']))}
+    return Example([x, h0, c0, kernel, recurrent_kernel, bias, input_masks, recurrent_masks],
+                   [True] * 6 + [False, False], attrs)
+
+
+def lstm_sequence_oracle(x, h0, c0, kernel, recurrent_kernel, bias, input_masks,
+                         recurrent_masks, activation='tanh', recurrent_activation='hard_sigmoid'):
+    act, rec = LSTM_GATE_FUNCTIONS[activation], LSTM_GATE_FUNCTIONS[recurrent_activation]
+    (time, batch, input_dim), units = np.shape(x), np.shape(h0)[1]
+    out = np.empty((time, 2, batch, units))
+    h, c = np.array(h0, dtype=np.float64), np.array(c0, dtype=np.float64)
+    for t in range(time):
+        for b, j in itertools.product(range(batch), range(units)):
+            z = [math.fsum([float(x[t, b, m] * input_masks[k, b, m] * kernel[k, m, j])
+                            for m in range(input_dim)] +
+                           [float(h[b, m] * recurrent_masks[k, b, m] * recurrent_kernel[k, m, j])
+                            for m in range(units)] + [float(bias[k, 0, j])]) for k in range(4)]
+            out[t, 1, b, j] = rec(z[1]) * c[b, j] + rec(z[0]) * act(z[2])
+            out[t, 0, b, j] = rec(z[3]) * act(out[t, 1, b, j])
+        h, c = out[t, 0], out[t, 1]
+    return out
+
+
 # --- gru_gates (refkeras/backend/prims_gru.py) ---
 @st.composite
 def gru_gates_example(draw):
@@ -731,6 +770,7 @@ def gru_gates_oracle(x_part, h_part, h_prev, activation='tanh', recurrent_activa
 CASES_WITH_GRADIENT = {
     'lstm_gates': Case(lstm_gates_example(), lstm_gates_oracle),
     'gru_gates': Case(gru_gates_example(), gru_gates_oracle),
+    'lstm_sequence': Case(lstm_sequence_example(), lstm_sequence_oracle),
     'add': Case(binary(), elementwise(lambda a, b: a + b)),
     'subtract': Case(binary(), elementwise(lambda a, b: a - b)),
     'multiply': Case(binary(), elementwise(lambda a, b: a * b)),
