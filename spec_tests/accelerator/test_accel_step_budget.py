@@ -157,13 +157,18 @@ class _Buffer(object):
         return _Buffer(self.size, self.dtype, base=self)
 
 
-def test_a_buffer_returns_to_the_pool_only_when_nothing_references_it():
+def _recording_pool():
+    """A `DevicePool` over stand-in buffers, and the list of the buffers it allocated."""
     made = []
 
     def allocate(size, dtype):
         made.append(_Buffer(size, dtype))
         return made[-1]
-    devices = pool.DevicePool(allocate)
+    return pool.DevicePool(allocate), made
+
+
+def test_a_buffer_returns_to_the_pool_only_when_nothing_references_it():
+    devices, made = _recording_pool()
     first = devices.take(6, 'float32')
     alias = first  # a reshape shares the buffer object
     del first
@@ -178,12 +183,7 @@ def test_a_buffer_returns_to_the_pool_only_when_nothing_references_it():
 
 
 def test_the_copy_stream_gets_only_buffers_released_before_the_last_read_back():
-    made = []
-
-    def allocate(size, dtype):
-        made.append(_Buffer(size, dtype))
-        return made[-1]
-    devices = pool.DevicePool(allocate)
+    devices, made = _recording_pool()
     used = devices.take(4, 'float32')
     del used
     gc.collect()
