@@ -2,7 +2,7 @@
 
     python benchmarks/bench_cnn.py --peer /tmp/tfpeer/bin/python
     python benchmarks/bench_cnn.py --peer /tmp/tfpeer/bin/python --blas-threads 1
-    python benchmarks/bench_cnn.py --peer /tmp/tfpeer/bin/python --keep-freed-memory
+    python benchmarks/bench_cnn.py --peer /tmp/tfpeer/bin/python --malloc-defaults
     python benchmarks/bench_cnn.py --profile        # where refkeras's time goes
 
 Prints one JSON line with refkeras's median seconds per epoch and, with
@@ -15,14 +15,13 @@ spinning worker threads slow matrix products down badly (a step took 2 to 3 time
 longer with 2 threads than with 1 while other processes kept the 2 cores busy), so
 the figure is worth taking both ways there.
 
-`--keep-freed-memory` tells glibc's malloc (through `mallopt`) to serve blocks up
-to 32 MB from its heap and not to hand freed memory back to the system. By
-default it maps large blocks fresh from the kernel and unmaps them on `free`, so
-every step's new activations and gradients (10 to 20 MB each here) fault their
-pages in again: on the project's machine about 15,000 page faults per training
-step, some 15% of refkeras's CPU time spent in the kernel. TensorFlow keeps its
-own allocator, so this only brings refkeras's process to the same footing; it
-changes no result.
+`--malloc-defaults` keeps glibc's malloc at its own settings: importing refkeras
+otherwise tells it to keep freed blocks for reuse (`refkeras/_malloc_defaults.py`),
+so that a step's arrays do not start on fresh pages. The flag shows what that
+setting is worth; it marks the settings as the user's own choice by setting
+`MALLOC_TRIM_THRESHOLD_` to glibc's default before refkeras is imported (glibc
+itself read its variables at start-up, so they stay at its defaults), and removes
+the variable again before the peer starts.
 
 `--profile` times one epoch with every primitive's forward and gradient rule
 wrapped in a timer (through the tape's implementation table, the hook the
@@ -54,25 +53,22 @@ def _take_flag(name):
     return True
 
 
-def keep_freed_memory():
-    """Makes glibc's malloc keep freed blocks (up to 32 MB) for reuse; see the module doc."""
-    import ctypes
-    libc = ctypes.CDLL('libc.so.6')
-    m_trim_threshold, m_mmap_threshold = -1, -3      # from glibc's malloc.h
-    ok = libc.mallopt(m_mmap_threshold, 32 * 2 ** 20) and libc.mallopt(m_trim_threshold, 2 ** 30)
-    if not ok:
-        raise RuntimeError('mallopt refused the settings.')
+#: glibc's default trim threshold (128 KB), the value `--malloc-defaults` names.
+GLIBC_TRIM_THRESHOLD = str(128 * 1024)
 
 
 BLAS_THREADS = _take_option('--blas-threads')
-KEEP_FREED_MEMORY = _take_flag('--keep-freed-memory')
-if KEEP_FREED_MEMORY:
-    keep_freed_memory()
+MALLOC_DEFAULTS = _take_flag('--malloc-defaults')
+if MALLOC_DEFAULTS and 'MALLOC_TRIM_THRESHOLD_' not in os.environ:
+    os.environ['MALLOC_TRIM_THRESHOLD_'] = GLIBC_TRIM_THRESHOLD   # refkeras then leaves malloc
 if BLAS_THREADS is not None:   # must happen before NumPy loads OpenBLAS
     os.environ['OPENBLAS_NUM_THREADS'] = BLAS_THREADS
 
 import refkeras  # noqa: E402,F401 (before NumPy: sets OpenBLAS's thread timeout)
 import numpy as np  # noqa: E402
+
+if os.environ.get('MALLOC_TRIM_THRESHOLD_') == GLIBC_TRIM_THRESHOLD and MALLOC_DEFAULTS:
+    del os.environ['MALLOC_TRIM_THRESHOLD_']   # the peer's process starts as it would
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from harness import compare, parse_args  # noqa: E402
@@ -156,6 +152,6 @@ if __name__ == '__main__':
     else:
         args = parse_args()
         print(json.dumps({'workload': 'cnn', 'refkeras_openblas_threads': BLAS_THREADS or
-                          'default', 'keep_freed_memory': KEEP_FREED_MEMORY}), flush=True)
+                          'default', 'malloc_defaults': MALLOC_DEFAULTS}), flush=True)
         compare('cnn', build, data, BATCH_SIZE, peer_python=args.peer, rounds=args.rounds,
                 repeats=args.repeats)

@@ -10,6 +10,10 @@ from refkeras._blas_defaults import set_blas_thread_timeout  # noqa: E402
 
 set_blas_thread_timeout()   # before the first NumPy import (see _blas_defaults.py)
 
+from refkeras._malloc_defaults import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()   # a step's arrays reuse the last step's pages (see _malloc_defaults.py)
+
 from refkeras import backend  # noqa: E402,F401
 from refkeras import activations, constraints, initializers, layers  # noqa: E402,F401
 from refkeras import losses, metrics, models, optimizers, regularizers  # noqa: E402,F401
