@@ -53,10 +53,10 @@ import numpy as np
 __all__ = ['FP32_LANES_PER_SM', 'Floor', 'OPS_PER_ELEMENT', 'OPTIMIZER_RULES', 'bias_activation',
            'bound', 'conv', 'conv_input_grad', 'conv_kernel_grad', 'copy', 'elementwise',
            'elementwise_grad', 'fill', 'floor_seconds', 'gather', 'gemm', 'gradient_floor',
-           'im2col', 'lstm_gates', 'lstm_gates_grad', 'one_hot', 'optimizer_update',
-           'peak_fp32_rate', 'pool', 'pool_grad', 'primitive_floor', 'random_draws',
-           'reduction', 'register_floor', 'scatter_add', 'softmax', 'softmax_crossentropy',
-           'softmax_grad']
+           'im2col', 'lstm_gates', 'lstm_gates_grad', 'lstm_sequence', 'lstm_sequence_grad',
+           'one_hot', 'optimizer_update', 'peak_fp32_rate', 'pool', 'pool_grad', 'primitive_floor',
+           'random_draws', 'reduction', 'register_floor', 'scatter_add', 'softmax',
+           'softmax_crossentropy', 'softmax_grad']
 
 
 class Floor(collections.namedtuple('Floor', ['bytes', 'flops'])):
@@ -467,6 +467,72 @@ def lstm_gates_grad(batch, units, dtype='float32', activation='tanh',
     return Floor(13 * bu * _itemsize(dtype), bu * ops)
 
 
+def lstm_sequence(time, batch, input_dim, units, dtype='float32', activation='tanh',
+                  recurrent_activation='hard_sigmoid', input_masks=False,
+                  recurrent_masks=False, bias_size=None):
+    """A whole LSTM sequence (`accel/kernels/lstm_sequence.py`): `time` steps of `lstm_gates`.
+
+    Reads `x` (`T B D`), `h0` and `c0` (`2 B U`), the kernels (`4 D U + 4 U U`),
+    the bias (`bias_size` values, default `4 U`) and the dropout masks when
+    there are (`4 B D`, `4 B U`); writes `h` and `c` of every timestep (`2 T B U`).
+    Operations: the input and recurrent products (`2 T B 4U (D + U)`), the
+    masks' products (`T 4 B D`, `T 4 B U`), two additions per gate value
+    (`x W + h U + bias`: `8 T B U`), and each timestep's gates as `lstm_gates`.
+    """
+    bu, gates = batch * units, 4 * units
+    values = (time * batch * input_dim + 2 * bu + gates * (input_dim + units) +
+              (gates if bias_size is None else bias_size) + 2 * time * bu)
+    flops = 2 * time * batch * gates * (input_dim + units) + 8 * time * bu
+    if input_masks:
+        values += 4 * batch * input_dim
+        flops += time * 4 * batch * input_dim
+    if recurrent_masks:
+        values += 4 * bu
+        flops += time * 4 * bu
+    flops += time * lstm_gates(batch, units, dtype, False, activation, recurrent_activation).flops
+    return Floor(values * _itemsize(dtype), flops)
+
+
+def lstm_sequence_grad(time, batch, input_dim, units, dtype='float32', activation='tanh',
+                       recurrent_activation='hard_sigmoid', input_masks=False,
+                       recurrent_masks=False, bias_size=None):
+    """Backpropagation through an LSTM sequence (the gradient rule of `lstm_sequence`).
+
+    Reads the forward's operands and its output (as `lstm_sequence` counts them)
+    and the upstream gradient (`2 T B U`); writes the gradients of `x`, `h0`,
+    `c0`, both kernels and the bias (the operands' sizes, masks excepted).
+    Operations: the forward's pre-activations again (the output holds `h` and
+    `c`, not the gates), each timestep's `lstm_gates_grad`, four products of
+    `2 T B 4U` times `U` or `D` each (`g_h = g_z U^T`, `g_x = g_z W^T`, and the
+    two kernels' gradients) and the bias's sum (`4 T B U`).
+    """
+    forward = lstm_sequence(time, batch, input_dim, units, dtype, activation,
+                            recurrent_activation, input_masks, recurrent_masks, bias_size)
+    bu, gates = batch * units, 4 * units
+    gradients = (time * batch * input_dim + 2 * bu + gates * (input_dim + units) +
+                 (gates if bias_size is None else bias_size))
+    recompute = forward.flops - time * lstm_gates(batch, units, dtype, False, activation,
+                                                   recurrent_activation).flops
+    flops = (recompute + 2 * time * batch * gates * 2 * (input_dim + units) + time * gates * batch +
+             time * lstm_gates_grad(batch, units, dtype, activation, recurrent_activation).flops)
+    moved = forward.bytes + (2 * time * bu + gradients) * _itemsize(dtype)
+    return Floor(moved, flops)
+
+
+def _lstm_sequence_sizes(inputs, attrs):
+    """`lstm_sequence`'s operands as the keyword arguments of the two counts above."""
+    (x_shape, dtype), (h_shape, _) = _spec(inputs[0]), _spec(inputs[1])
+    operands = list(inputs) + [None] * (8 - len(inputs))
+    input_masks = attrs.get('input_masks', operands[6])
+    recurrent_masks = attrs.get('recurrent_masks', operands[7])
+    return dict(time=x_shape[0], batch=x_shape[1], input_dim=x_shape[2], units=h_shape[-1],
+                dtype=dtype, bias_size=_size(_spec(operands[5])[0]),
+                activation=attrs.get('activation', 'tanh'),
+                recurrent_activation=attrs.get('recurrent_activation', 'hard_sigmoid'),
+                input_masks=input_masks is not None,
+                recurrent_masks=recurrent_masks is not None)
+
+
 def gather(x_shape, indices_shape, axis=0, dtype='float32', index_dtype='int64'):
     """`take(x, indices, axis)` (`accel/kernels/gather.py`): reads the indices, reads one
     slice of `x` per index and writes it. No arithmetic.
@@ -791,4 +857,9 @@ def gradient_floor(name, inputs, output, **attrs):
 
 
 register_floor('bias_activation', forward=_bias_activation_rule)
+register_floor('lstm_sequence',
+               forward=lambda inputs, output, **attrs: lstm_sequence(
+                   **_lstm_sequence_sizes(inputs, attrs)),
+               gradient=lambda inputs, output, **attrs: lstm_sequence_grad(
+                   **_lstm_sequence_sizes(inputs, attrs)))
 register_floor('softmax_crossentropy', forward=_softmax_crossentropy_rule)

@@ -120,12 +120,10 @@ def full_shape_floor_seconds(name):
             total += floors.optimizer_update('adadelta', size)
     else:
         b, t, units, embed = 32, 80, 128, 128
-        step = (floors.gemm(b, 4 * units, units) + floors.gemm(b, units, 4 * units)
-                + floors.gemm(units, 4 * units, b))
-        for _ in range(3):
-            total += floors.gemm(b * t, 4 * units, embed)
-        for _ in range(t):
-            total += step
+        # the whole sequence with both dropouts, forward and backward (`lstm_sequence`)
+        sizes = dict(time=t, batch=b, input_dim=embed, units=units, input_masks=True,
+                     recurrent_masks=True, bias_size=4 * units)
+        total += floors.lstm_sequence(**sizes) + floors.lstm_sequence_grad(**sizes)
         total += floors.optimizer_update('adam', 20000 * 128 + 2 * (4 * units * (units + embed + 1)))
     return total.seconds(BANDWIDTH, RATE)
 

@@ -92,6 +92,13 @@ def _lstm_fused_form():
     return prim is None or list(inspect.signature(prim.forward).parameters)[0] == 'z'
 
 
+def _lstm_sequence_operands(steps, batch, input_dim, units):
+    """`lstm_sequence`'s operands: time-major inputs, the two states, per-gate kernels, bias."""
+    f = 'float32'
+    return [((steps, batch, input_dim), f), ((batch, units), f), ((batch, units), f),
+            ((4, input_dim, units), f), ((4, units, units), f), ((4, 1, units), f)]
+
+
 def cases(tiny=False, large=False):
     """The timed cases: the workloads' sizes, or tiny ones for the simulator smoke."""
     f = 'float32'
@@ -151,6 +158,11 @@ def cases(tiny=False, large=False):
              [((4, bl, units), f), ((bl, units), f)] if _lstm_fused_form() else
              [((4, bl, units), f), ((4, bl, units), f), ((4, 1, units), f), ((bl, units), f)],
              gradient=True),
+        # --- the LSTM's whole sequence, as the layer runs it (without its dropout masks)
+        Case('lstm_sequence', 'lstm', 'lstm_sequence',
+             _lstm_sequence_operands(steps, bl, emb, units)),
+        Case('lstm_sequence', 'lstm', 'lstm_sequence',
+             _lstm_sequence_operands(steps, bl, emb, units), gradient=True),
         # --- gather / scatter-add (the embedding)
         Case('gather', 'lstm', 'gather', [((vocab, emb), f), ('int', (bl, steps), vocab)],
              {'axis': 0}),

@@ -185,6 +185,27 @@ def test_lstm_gates():
     assert floors.lstm_gates_grad(2, 3) == (78 * F32, 6 * 36)
 
 
+def test_lstm_sequence():
+    # 2 timesteps, batch 1, input_dim 2, 1 unit, bias (4, 1, 1). Read: x (4), h0 and c0 (2),
+    # kernels 4 * (2 + 1) = 12, bias 4; written: h and c of both timesteps (4): 26 values.
+    # Products 2 * 2 timesteps * 4 gates * (2 + 1) = 48, two additions per gate value (16),
+    # the gates as lstm_gates (18 per timestep): 100.
+    f = 'float32'
+    inputs = [((2, 1, 2), f), ((1, 1), f), ((1, 1), f), ((4, 2, 1), f), ((4, 1, 1), f),
+              ((4, 1, 1), f)]
+    output = ((2, 2, 1, 1), f)
+    assert floors.primitive_floor('lstm_sequence', inputs, output) == (26 * F32, 100)
+    # the dropout masks: (4, 1, 2) and (4, 1, 1) read (12), one product per masked value and
+    # timestep (16 + 8)
+    masks = [np.ones((4, 1, 2), f), np.ones((4, 1, 1), f)]
+    assert floors.primitive_floor('lstm_sequence', inputs + masks, output) == (38 * F32, 124)
+    # backward: the forward's operands and output again and g (4) read, gradients of x, h0,
+    # c0, the kernels and the bias (22) written; the pre-activations again (100 - 36), four
+    # products (96), the bias's sum (8) and lstm_gates_grad (36 per timestep)
+    assert floors.gradient_floor('lstm_sequence', inputs, output) == (
+        (26 + 4 + 22) * F32, 64 + 96 + 8 + 72)
+
+
 def test_gather_and_scatter_add():
     # embedding lookup: table (100, 8), indices (4, 5) int64 -> (4, 5, 8)
     # reads 20 indices and 20 rows of 8, writes 160
