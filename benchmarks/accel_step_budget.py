@@ -124,7 +124,8 @@ def full_shape_floor_seconds(name):
         sizes = dict(time=t, batch=b, input_dim=embed, units=units, input_masks=True,
                      recurrent_masks=True, bias_size=4 * units)
         total += floors.lstm_sequence(**sizes) + floors.lstm_sequence_grad(**sizes)
-        total += floors.optimizer_update('adam', 20000 * 128 + 2 * (4 * units * (units + embed + 1)))
+        parameters = 20000 * 128 + 4 * units * (embed + units + 1) + units + 1
+        total += floors.optimizer_update('adam', parameters)
     return total.seconds(BANDWIDTH, RATE)
 
 
