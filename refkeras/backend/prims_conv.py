@@ -264,7 +264,9 @@ def _check_conv(x_shape, kernel_shape, groups, what):
 def _conv_output(x, kernel, geo, groups):
     """The convolution's output `(batch, *out, filters)`: windows times the kernel.
 
-    One (grouped) matrix product per chunk of the batch (`_batch_chunks`).
+    One (grouped) matrix product per chunk of the batch (`_batch_chunks`). With
+    one group the product writes straight into the output's rows (the same
+    numbers, without a temporary and its copy).
     """
     xp = geo.pad(x)
     w = _grouped_kernel(kernel, groups)                          # (G, taps * C/G, F/G)
@@ -272,7 +274,10 @@ def _conv_output(x, kernel, geo, groups):
                    dtype=np.result_type(x, kernel))
     for chunk in _batch_chunks(x.shape[0], _rows_bytes(geo, x.shape[-1], x.dtype)):
         rows = _rows(geo.windows(xp[chunk]), groups)           # (G, positions, taps * C/G)
-        out[chunk] = _ungrouped_channels(np.matmul(rows, w), out[chunk].shape[:-1])
+        if groups == 1 and rows.dtype == w.dtype == out.dtype:
+            np.matmul(rows[0], w[0], out=out[chunk].reshape(rows.shape[1], -1))
+        else:
+            out[chunk] = _ungrouped_channels(np.matmul(rows, w), out[chunk].shape[:-1])
     return out
 
 
