@@ -23,16 +23,11 @@ setting is worth; it marks the settings as the user's own choice by setting
 itself read its variables at start-up, so they stay at its defaults), and removes
 the variable again before the peer starts.
 
-`--profile` times one epoch with every primitive's forward and gradient rule
-wrapped in a timer (through the tape's implementation table, the hook the
-accelerator uses) and prints the seconds spent in each, the rest of the epoch
-being Python overhead of the tape, the layers and the training loop.
+`--profile` times one epoch primitive by primitive (`harness.profile`).
 """
-import collections
 import json
 import os
 import sys
-import time
 
 
 def _take_option(name):
@@ -71,7 +66,7 @@ if os.environ.get('MALLOC_TRIM_THRESHOLD_') == GLIBC_TRIM_THRESHOLD and MALLOC_D
     del os.environ['MALLOC_TRIM_THRESHOLD_']   # the peer's process starts as it would
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import compare, parse_args  # noqa: E402
+from harness import compare, parse_args, profile  # noqa: E402
 
 BATCH_SIZE = 128
 
@@ -97,58 +92,9 @@ def build():
     return model
 
 
-class _Timed(object):
-    """A primitive's forward and gradient rule, timed into `totals`."""
-
-    def __init__(self, prim, totals):
-        self.prim = prim
-        self.totals = totals
-
-    def forward(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return self.prim.forward(*args, **kwargs)
-        finally:
-            self.totals[(self.prim.name, 'forward')] += time.perf_counter() - start
-
-    def grad(self, *args, **kwargs):
-        start = time.perf_counter()
-        try:
-            return self.prim.grad(*args, **kwargs)
-        finally:
-            self.totals[(self.prim.name, 'gradient')] += time.perf_counter() - start
-
-
-def profile():
-    """Times one epoch primitive by primitive; prints a JSON line and a table."""
-    from refkeras.backend import tape
-    from refkeras.backend.registry import REGISTRY
-    x, y = data()
-    model = build()
-    model.fit(x[:BATCH_SIZE * 4], y[:BATCH_SIZE * 4], batch_size=BATCH_SIZE, epochs=1, verbose=0)
-    totals = collections.defaultdict(float)
-    tape.set_implementation_table({name: _Timed(p, totals) for name, p in REGISTRY.items()})
-    try:
-        start = time.perf_counter()
-        model.fit(x, y, batch_size=BATCH_SIZE, epochs=1, verbose=0)
-        epoch = time.perf_counter() - start
-    finally:
-        tape.set_implementation_table(None)
-    in_primitives = sum(totals.values())
-    print(json.dumps({'workload': 'cnn', 'impl': 'refkeras', 'profiled_epoch_seconds': epoch,
-                      'in_primitives': in_primitives,
-                      'by_primitive': {'%s.%s' % k: round(v, 3) for k, v in
-                                       sorted(totals.items(), key=lambda kv: -kv[1])}}))
-    print('%-28s %8s %6s' % ('primitive', 'seconds', 'share'))
-    for (name, part), seconds in sorted(totals.items(), key=lambda kv: -kv[1])[:15]:
-        print('%-28s %8.3f %5.1f%%' % ('%s.%s' % (name, part), seconds, 100 * seconds / epoch))
-    print('%-28s %8.3f %5.1f%%' % ('(outside primitives)', epoch - in_primitives,
-                                   100 * (epoch - in_primitives) / epoch))
-
-
 if __name__ == '__main__':
     if '--profile' in sys.argv:
-        profile()
+        profile('cnn', build, data, BATCH_SIZE)
     else:
         args = parse_args()
         print(json.dumps({'workload': 'cnn', 'refkeras_openblas_threads': BLAS_THREADS or

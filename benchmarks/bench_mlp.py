@@ -1,9 +1,11 @@
 """The `mlp` workload of shared/bench/WORKLOADS.md: refkeras against tf.keras 2.15 on the CPU.
 
     python benchmarks/bench_mlp.py --peer /tmp/tfpeer/bin/python
+    python benchmarks/bench_mlp.py --profile        # where refkeras's time goes
 
 Prints one JSON line with refkeras's median seconds per epoch and, with
 `--peer`, the peer's and the median ratio (refkeras / tf.keras; below 1 is faster).
+`--profile` times one epoch primitive by primitive (`harness.profile`).
 """
 import os
 import sys
@@ -12,7 +14,7 @@ import refkeras  # noqa: F401 (first: sets OpenBLAS's thread timeout, refkeras/_
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from harness import compare, parse_args  # noqa: E402
+from harness import compare, parse_args, profile  # noqa: E402
 
 
 def data():
@@ -36,6 +38,9 @@ def build():
 
 
 if __name__ == '__main__':
+    if '--profile' in sys.argv:
+        profile('mlp', build, data, 128)
+        sys.exit(0)
     args = parse_args()
     compare('mlp', build, data, 128, peer_python=args.peer, rounds=args.rounds,
             repeats=args.repeats)

@@ -11,6 +11,7 @@ The second half serves the GPU benchmarks (`kernel_floors.py`, `gemm_gpu.py`,
 CUDA events, and measuring the device's memory bandwidth and float32 rate in
 the same run.
 """
+import collections
 import json
 import statistics
 import subprocess
@@ -77,6 +78,65 @@ def compare(workload, build, data, batch_size, peer_python=None, rounds=3, repea
                        'ratio_rounds': [round(r, 3) for r in ratios]})
     print(json.dumps(result), flush=True)
     return result
+
+
+class _Timed(object):
+    """A primitive's forward and gradient rule, timed into `totals`."""
+
+    def __init__(self, prim, totals):
+        self.prim = prim
+        self.totals = totals
+
+    def forward(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return self.prim.forward(*args, **kwargs)
+        finally:
+            self.totals[(self.prim.name, 'forward')] += time.perf_counter() - start
+
+    def grad(self, *args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return self.prim.grad(*args, **kwargs)
+        finally:
+            self.totals[(self.prim.name, 'gradient')] += time.perf_counter() - start
+
+
+def profile(workload, build, data, batch_size, rows=15):
+    """Times one epoch of refkeras primitive by primitive; prints a JSON line and a table.
+
+    Every primitive's forward and gradient rule runs wrapped in a timer, through
+    the tape's implementation table (the hook the accelerator uses); what the
+    primitives do not account for is the Python of the tape, the layers and the
+    training loop.
+
+    # Arguments
+        workload, build, data, batch_size: as `compare`.
+        rows: how many of the costliest rules the table lists.
+    """
+    from refkeras.backend import tape
+    from refkeras.backend.registry import REGISTRY
+    x, y = data()
+    model = build()
+    model.fit(x[:batch_size * 4], y[:batch_size * 4], batch_size=batch_size, epochs=1, verbose=0)
+    totals = collections.defaultdict(float)
+    tape.set_implementation_table({name: _Timed(p, totals) for name, p in REGISTRY.items()})
+    try:
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=batch_size, epochs=1, verbose=0)
+        epoch = time.perf_counter() - start
+    finally:
+        tape.set_implementation_table(None)
+    in_primitives = sum(totals.values())
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    print(json.dumps({'workload': workload, 'impl': 'refkeras', 'profiled_epoch_seconds': epoch,
+                      'in_primitives': in_primitives,
+                      'by_primitive': {'%s.%s' % k: round(v, 3) for k, v in ranked}}))
+    print('%-30s %8s %6s' % ('primitive', 'seconds', 'share'))
+    for (name, part), seconds in ranked[:rows]:
+        print('%-30s %8.3f %5.1f%%' % ('%s.%s' % (name, part), seconds, 100 * seconds / epoch))
+    print('%-30s %8.3f %5.1f%%' % ('(outside primitives)', epoch - in_primitives,
+                                   100 * (epoch - in_primitives) / epoch))
 
 
 def parse_args(argv=None):

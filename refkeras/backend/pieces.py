@@ -28,6 +28,7 @@ Two facts about the CPU shape the optimizer updates (`prims_updates.py`):
   fifth of an RMSprop step; the slow path cost up to three quarters).
 """
 import functools
+import inspect
 
 import numpy as np
 
@@ -44,6 +45,13 @@ def in_pieces(arrays):
     keyword attributes are passed to every piece unchanged. The rule returns
     a tuple of arrays of that shape.
 
+    A rule may take a keyword `out`: a tuple with one destination array per
+    result (or None), into which its last operation for each result writes
+    (`destination(out, i)` as that operation's `out=`). The pieces then go
+    straight into the results, without a copy; the first piece, which tells
+    the results' dtypes, is copied. `out` is how the pieces are put together,
+    not an operand: the decorated function's signature leaves it out.
+
     # Arguments
         arrays: how many leading positional operands are elementwise arrays.
 
@@ -54,6 +62,9 @@ def in_pieces(arrays):
         once per piece of `PIECE_ELEMENTS` values, gathering the results.
     """
     def decorate(rule):
+        signature = inspect.signature(rule)
+        writes_into = 'out' in signature.parameters
+
         @functools.wraps(rule)
         def run_in_pieces(*operands, **attributes):
             elementwise = operands[:arrays]
@@ -62,17 +73,34 @@ def in_pieces(arrays):
                     any(np.shape(a) != shape for a in elementwise)):
                 return rule(*operands, **attributes)
             flat = [np.ravel(a) for a in elementwise]
-            results = None
-            for start in range(0, flat[0].size, PIECE_ELEMENTS):
-                piece = slice(start, start + PIECE_ELEMENTS)
-                values = rule(*[a[piece] for a in flat], *operands[arrays:], **attributes)
-                if results is None:
-                    results = [np.empty(flat[0].size, dtype=v.dtype) for v in values]
-                for result, value in zip(results, values):
+            pieces = [slice(start, start + PIECE_ELEMENTS)
+                      for start in range(0, flat[0].size, PIECE_ELEMENTS)]
+            first = rule(*[a[pieces[0]] for a in flat], *operands[arrays:], **attributes)
+            results = [np.empty(flat[0].size, dtype=value.dtype) for value in first]
+            for result, value in zip(results, first):
+                result[pieces[0]] = value
+            for piece in pieces[1:]:
+                values = [a[piece] for a in flat]
+                if writes_into:
+                    rule(*values, *operands[arrays:], out=tuple(r[piece] for r in results),
+                         **attributes)
+                    continue
+                for result, value in zip(results, rule(*values, *operands[arrays:],
+                                                       **attributes)):
                     result[piece] = value
             return tuple(result.reshape(shape) for result in results)
+
+        if writes_into:
+            run_in_pieces.__signature__ = signature.replace(parameters=[
+                parameter for name, parameter in signature.parameters.items() if name != 'out'])
         return run_in_pieces
     return decorate
+
+
+def destination(out, index):
+    """The array result `index` of a rule is written into: `out[index]`, or None
+    (a new array) when the rule runs without `out` (see `in_pieces`)."""
+    return None if out is None else out[index]
 
 
 def flush_subnormals(x):

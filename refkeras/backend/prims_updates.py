@@ -32,15 +32,16 @@ arrays' dtype). The results are therefore those of the same rule written as a
 chain of `K` operations, bit for bit, with one exception taken from TensorFlow:
 a slot value that falls into the subnormal range is stored as 0, as
 TensorFlow's CPU kernels (which flush subnormals to zero) store it. Each rule
-runs on cache-sized pieces of its arrays, which changes no value. Both are
-explained in `pieces.py`.
+runs on cache-sized pieces of its arrays, which changes no value; its last
+operation for each result writes into that result's piece (`out=`, hidden
+from the primitive's signature). Both are explained in `pieces.py`.
 
 None of these is differentiable: an optimizer step runs after the gradient
 tape has closed, and the tape never records it.
 """
 import numpy as np
 
-from refkeras.backend.pieces import flush_subnormals, in_pieces
+from refkeras.backend.pieces import destination, flush_subnormals, in_pieces
 from refkeras.backend.registry import primitive
 
 
@@ -68,7 +69,7 @@ def _check_operands(name, arrays, scalars):
 
 @primitive(differentiable=False)
 @in_pieces(arrays=3)
-def sgd_update(p, g, moment, lr, momentum, nesterov=False):
+def sgd_update(p, g, moment, lr, momentum, nesterov=False, out=None):
     """One step of SGD with momentum (Keras 2.2.4's `SGD`) for one parameter.
 
         v     = momentum * moment - lr * g
@@ -87,17 +88,17 @@ def sgd_update(p, g, moment, lr, momentum, nesterov=False):
     _check_operands('sgd_update', [('p', p), ('g', g), ('moment', moment)],
                     [('lr', lr), ('momentum', momentum)])
     step = lr * g
-    velocity = flush_subnormals(momentum * moment - step)
+    velocity = flush_subnormals(np.subtract(momentum * moment, step, out=destination(out, 1)))
     if nesterov:
-        new_p = p + momentum * velocity - step
+        new_p = np.subtract(p + momentum * velocity, step, out=destination(out, 0))
     else:
-        new_p = p + velocity
+        new_p = np.add(p, velocity, out=destination(out, 0))
     return new_p, velocity
 
 
 @primitive(differentiable=False)
 @in_pieces(arrays=3)
-def rmsprop_update(p, g, accumulator, lr, rho, epsilon=1e-7):
+def rmsprop_update(p, g, accumulator, lr, rho, epsilon=1e-7, out=None):
     """One step of RMSprop (Keras 2.2.4's `RMSprop`) for one parameter.
 
         new_a = rho * a + (1 - rho) * g ** 2
@@ -115,14 +116,15 @@ def rmsprop_update(p, g, accumulator, lr, rho, epsilon=1e-7):
     """
     _check_operands('rmsprop_update', [('p', p), ('g', g), ('accumulator', accumulator)],
                     [('lr', lr), ('rho', rho)])
-    new_a = flush_subnormals(rho * accumulator + (1. - rho) * np.square(g))
-    new_p = p - lr * g / (np.sqrt(new_a) + epsilon)
+    new_a = flush_subnormals(np.add(rho * accumulator, (1. - rho) * np.square(g),
+                                    out=destination(out, 1)))
+    new_p = np.subtract(p, lr * g / (np.sqrt(new_a) + epsilon), out=destination(out, 0))
     return new_p, new_a
 
 
 @primitive(differentiable=False)
 @in_pieces(arrays=3)
-def adagrad_update(p, g, accumulator, lr, epsilon=1e-7):
+def adagrad_update(p, g, accumulator, lr, epsilon=1e-7, out=None):
     """One step of Adagrad (Keras 2.2.4's `Adagrad`) for one parameter.
 
         new_a = a + g ** 2
@@ -139,14 +141,15 @@ def adagrad_update(p, g, accumulator, lr, epsilon=1e-7):
     """
     _check_operands('adagrad_update', [('p', p), ('g', g), ('accumulator', accumulator)],
                     [('lr', lr)])
-    new_a = flush_subnormals(accumulator + np.square(g))
-    new_p = p - lr * g / (np.sqrt(new_a) + epsilon)
+    new_a = flush_subnormals(np.add(accumulator, np.square(g), out=destination(out, 1)))
+    new_p = np.subtract(p, lr * g / (np.sqrt(new_a) + epsilon), out=destination(out, 0))
     return new_p, new_a
 
 
 @primitive(differentiable=False)
 @in_pieces(arrays=4)
-def adadelta_update(p, g, accumulator, delta_accumulator, lr, rho=0.95, epsilon=1e-7):
+def adadelta_update(p, g, accumulator, delta_accumulator, lr, rho=0.95, epsilon=1e-7,
+                    out=None):
     """One step of Adadelta (Keras 2.2.4's `Adadelta`) for one parameter.
 
         new_a = rho * a + (1 - rho) * g ** 2
@@ -169,16 +172,18 @@ def adadelta_update(p, g, accumulator, delta_accumulator, lr, rho=0.95, epsilon=
     _check_operands('adadelta_update', [('p', p), ('g', g), ('accumulator', accumulator),
                                         ('delta_accumulator', delta_accumulator)],
                     [('lr', lr)])
-    new_a = flush_subnormals(rho * accumulator + (1. - rho) * np.square(g))
+    new_a = flush_subnormals(np.add(rho * accumulator, (1. - rho) * np.square(g),
+                                    out=destination(out, 1)))
     update = g * np.sqrt(delta_accumulator + epsilon) / np.sqrt(new_a + epsilon)
-    new_p = p - lr * update
-    new_d = flush_subnormals(rho * delta_accumulator + (1. - rho) * np.square(update))
+    new_p = np.subtract(p, lr * update, out=destination(out, 0))
+    new_d = flush_subnormals(np.add(rho * delta_accumulator, (1. - rho) * np.square(update),
+                                    out=destination(out, 2)))
     return new_p, new_a, new_d
 
 
 @primitive(differentiable=False)
 @in_pieces(arrays=4)
-def adam_update(p, g, m, v, lr_t, beta_1, beta_2, epsilon=1e-7):
+def adam_update(p, g, m, v, lr_t, beta_1, beta_2, epsilon=1e-7, out=None):
     """One step of Adam (Keras 2.2.4's `Adam`, `amsgrad=False`) for one parameter.
 
         new_m = beta_1 * m + (1 - beta_1) * g
@@ -198,15 +203,16 @@ def adam_update(p, g, m, v, lr_t, beta_1, beta_2, epsilon=1e-7):
     """
     _check_operands('adam_update', [('p', p), ('g', g), ('m', m), ('v', v)],
                     [('lr_t', lr_t), ('beta_1', beta_1), ('beta_2', beta_2)])
-    new_m = flush_subnormals(beta_1 * m + (1. - beta_1) * g)
-    new_v = flush_subnormals(beta_2 * v + (1. - beta_2) * np.square(g))
-    new_p = p - lr_t * new_m / (np.sqrt(new_v) + epsilon)
+    new_m = flush_subnormals(np.add(beta_1 * m, (1. - beta_1) * g, out=destination(out, 1)))
+    new_v = flush_subnormals(np.add(beta_2 * v, (1. - beta_2) * np.square(g),
+                                    out=destination(out, 2)))
+    new_p = np.subtract(p, lr_t * new_m / (np.sqrt(new_v) + epsilon), out=destination(out, 0))
     return new_p, new_m, new_v
 
 
 @primitive(differentiable=False)
 @in_pieces(arrays=5)
-def amsgrad_update(p, g, m, v, vhat, lr_t, beta_1, beta_2, epsilon=1e-7):
+def amsgrad_update(p, g, m, v, vhat, lr_t, beta_1, beta_2, epsilon=1e-7, out=None):
     """One step of Adam's AMSGrad variant (Keras 2.2.4's `Adam(amsgrad=True)`).
 
         new_m    = beta_1 * m + (1 - beta_1) * g
@@ -223,16 +229,18 @@ def amsgrad_update(p, g, m, v, vhat, lr_t, beta_1, beta_2, epsilon=1e-7):
     """
     _check_operands('amsgrad_update', [('p', p), ('g', g), ('m', m), ('v', v), ('vhat', vhat)],
                     [('lr_t', lr_t), ('beta_1', beta_1), ('beta_2', beta_2)])
-    new_m = flush_subnormals(beta_1 * m + (1. - beta_1) * g)
-    new_v = flush_subnormals(beta_2 * v + (1. - beta_2) * np.square(g))
-    new_vhat = np.maximum(vhat, new_v)
-    new_p = p - lr_t * new_m / (np.sqrt(new_vhat) + epsilon)
+    new_m = flush_subnormals(np.add(beta_1 * m, (1. - beta_1) * g, out=destination(out, 1)))
+    new_v = flush_subnormals(np.add(beta_2 * v, (1. - beta_2) * np.square(g),
+                                    out=destination(out, 2)))
+    new_vhat = np.maximum(vhat, new_v, out=destination(out, 3))
+    new_p = np.subtract(p, lr_t * new_m / (np.sqrt(new_vhat) + epsilon),
+                        out=destination(out, 0))
     return new_p, new_m, new_v, new_vhat
 
 
 @primitive(differentiable=False)
 @in_pieces(arrays=4)
-def adamax_update(p, g, m, u, lr_t, beta_1, beta_2, epsilon=1e-7):
+def adamax_update(p, g, m, u, lr_t, beta_1, beta_2, epsilon=1e-7, out=None):
     """One step of Adamax (Keras 2.2.4's `Adamax`) for one parameter.
 
         new_m = beta_1 * m + (1 - beta_1) * g
@@ -252,16 +260,16 @@ def adamax_update(p, g, m, u, lr_t, beta_1, beta_2, epsilon=1e-7):
     """
     _check_operands('adamax_update', [('p', p), ('g', g), ('m', m), ('u', u)],
                     [('lr_t', lr_t), ('beta_1', beta_1), ('beta_2', beta_2)])
-    new_m = flush_subnormals(beta_1 * m + (1. - beta_1) * g)
-    new_u = flush_subnormals(np.maximum(beta_2 * u, np.abs(g)))
-    new_p = p - lr_t * new_m / (new_u + epsilon)
+    new_m = flush_subnormals(np.add(beta_1 * m, (1. - beta_1) * g, out=destination(out, 1)))
+    new_u = flush_subnormals(np.maximum(beta_2 * u, np.abs(g), out=destination(out, 2)))
+    new_p = np.subtract(p, lr_t * new_m / (new_u + epsilon), out=destination(out, 0))
     return new_p, new_m, new_u
 
 
 @primitive(differentiable=False)
 @in_pieces(arrays=4)
 def nadam_update(p, g, m, v, lr, beta_1, beta_2, momentum_t, momentum_next,
-                 schedule_new, schedule_next, beta_2_power, epsilon=1e-7):
+                 schedule_new, schedule_next, beta_2_power, epsilon=1e-7, out=None):
     """One step of Nadam (Keras 2.2.4's `Nadam`) for one parameter.
 
         g'    = g / (1 - schedule_new)
@@ -292,10 +300,11 @@ def nadam_update(p, g, m, v, lr, beta_1, beta_2, momentum_t, momentum_next,
                      ('schedule_new', schedule_new), ('schedule_next', schedule_next),
                      ('beta_2_power', beta_2_power)])
     g_prime = g / (1. - schedule_new)
-    new_m = flush_subnormals(beta_1 * m + (1. - beta_1) * g)
+    new_m = flush_subnormals(np.add(beta_1 * m, (1. - beta_1) * g, out=destination(out, 1)))
     m_prime = new_m / (1. - schedule_next)
-    new_v = flush_subnormals(beta_2 * v + (1. - beta_2) * np.square(g))
+    new_v = flush_subnormals(np.add(beta_2 * v, (1. - beta_2) * np.square(g),
+                                    out=destination(out, 2)))
     v_prime = new_v / (1. - beta_2_power)
     m_bar = (1. - momentum_t) * g_prime + momentum_next * m_prime
-    new_p = p - lr * m_bar / (np.sqrt(v_prime) + epsilon)
+    new_p = np.subtract(p, lr * m_bar / (np.sqrt(v_prime) + epsilon), out=destination(out, 0))
     return new_p, new_m, new_v

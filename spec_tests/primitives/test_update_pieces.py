@@ -90,3 +90,54 @@ def test_mismatched_shapes_raise_before_any_piece_runs():
     big = np.ones(3 * PIECE_ELEMENTS, dtype=np.float32)
     with pytest.raises(ValueError, match=r"'rmsprop_update'.*`accumulator` has shape"):
         REGISTRY['rmsprop_update'].forward(big, big, big[:-1], np.float32(0.1), np.float32(0.9))
+
+
+def _scalars(*values):
+    return [np.float32(v) for v in values]
+
+
+#: Each update primitive: how many elementwise arrays it takes, its 0-d operands, attributes.
+UPDATE_OPERANDS = {
+    'sgd_update': (3, _scalars(0.01, 0.9), {'nesterov': True}),
+    'rmsprop_update': (3, _scalars(0.01, 0.9), {}),
+    'adagrad_update': (3, _scalars(0.01), {}),
+    'adadelta_update': (4, _scalars(1.0), {'rho': 0.95}),
+    'adam_update': (4, _scalars(0.001, 0.9, 0.999), {}),
+    'amsgrad_update': (5, _scalars(0.001, 0.9, 0.999), {}),
+    'adamax_update': (4, _scalars(0.002, 0.9, 0.999), {}),
+    'nadam_update': (4, _scalars(0.002, 0.9, 0.999, 0.5, 0.6, 0.45, 0.3, 0.998), {}),
+}
+
+
+def test_every_update_primitive_is_checked_here():
+    updates = {name for name in REGISTRY if name.endswith('_update')}
+    assert updates == set(UPDATE_OPERANDS)
+
+
+@pytest.mark.parametrize('name', sorted(UPDATE_OPERANDS))
+def test_pieces_written_into_the_results_give_the_whole_array_rule_bit_for_bit(name):
+    # The decorated rule writes each piece's results straight into the result arrays
+    # (`out`); the undecorated rule on whole arrays is the reference.
+    import inspect
+    arrays, scalars, attributes = UPDATE_OPERANDS[name]
+    rng = np.random.default_rng(7)
+    size = 3 * PIECE_ELEMENTS + 11
+    operands = [rng.standard_normal(size).astype(np.float32)]                  # p
+    operands += [rng.standard_normal(size).astype(np.float32)]                 # g
+    operands += [np.abs(rng.standard_normal(size)).astype(np.float32)          # slots
+                 for _ in range(arrays - 2)]
+    operands[2][:100] = 1e-39                      # some slots decay into subnormals
+    forward = REGISTRY[name].forward
+    whole = inspect.unwrap(forward)(*operands, *scalars, **attributes)
+    pieced = forward(*operands, *scalars, **attributes)
+    assert len(pieced) == len(whole)
+    for want, have in zip(whole, pieced):
+        assert have.dtype == want.dtype and have.shape == want.shape
+        assert np.array_equal(have.view(np.int32), want.view(np.int32))
+
+
+@pytest.mark.parametrize('name', sorted(UPDATE_OPERANDS))
+def test_the_destination_keyword_is_not_part_of_a_primitives_signature(name):
+    import inspect
+    assert 'out' not in inspect.signature(REGISTRY[name].forward).parameters
+    assert 'out' in inspect.signature(inspect.unwrap(REGISTRY[name].forward)).parameters
