@@ -4,7 +4,9 @@ Each round times `repeats` epochs of refkeras in this process (after one
 warm-up epoch on a few batches), then runs the peer script once in a
 subprocess (it does its own warm-up and prints the median of its `repeats`
 epochs as JSON). The figure reported is the median over rounds of the ratio
-refkeras / peer, so that slow phases of a noisy machine hit both sides.
+refkeras / peer, so that slow phases of a noisy machine hit both sides. The
+JSON line also gives the epoch's FLOP floor at the GEMM rate measured at the
+end of the run (`cpu_floor.py`) and refkeras's epoch as a multiple of it.
 
 The second half serves the GPU benchmarks (`kernel_floors.py`, `gemm_gpu.py`,
 `gpu_table.py`): refusing clearly where timings would mean nothing, timing with
@@ -71,11 +73,14 @@ def compare(workload, build, data, batch_size, peer_python=None, rounds=3, repea
             ratios.append(ours[-1] / theirs[-1])
     result = {'workload': workload, 'impl': 'refkeras', 'seconds_per_epoch': statistics.median(ours),
               'rounds': [round(t, 3) for t in ours]}
+    result.update(flop_floor(model, len(x), result['seconds_per_epoch']))
     if peer_python:
         result.update({'peer': 'tf.keras-2.15', 'peer_seconds_per_epoch': statistics.median(theirs),
                        'peer_rounds': [round(t, 3) for t in theirs],
                        'ratio': statistics.median(ratios),
-                       'ratio_rounds': [round(r, 3) for r in ratios]})
+                       'ratio_rounds': [round(r, 3) for r in ratios],
+                       'peer_ratio_to_flop_floor': round(
+                           result['peer_seconds_per_epoch'] / result['flop_floor_seconds'], 2)})
     print(json.dumps(result), flush=True)
     return result
 
@@ -137,6 +142,16 @@ def profile(workload, build, data, batch_size, rows=15):
         print('%-30s %8.3f %5.1f%%' % ('%s.%s' % (name, part), seconds, 100 * seconds / epoch))
     print('%-30s %8.3f %5.1f%%' % ('(outside primitives)', epoch - in_primitives,
                                    100 * (epoch - in_primitives) / epoch))
+
+
+def flop_floor(model, samples, seconds_per_epoch):
+    """The epoch's FLOP floor (`cpu_floor.py`) at the GEMM rate measured now, and the
+    epoch's time as a multiple of it (the cnn's target: at most 2)."""
+    import cpu_floor
+    rate = cpu_floor.gemm_rate()
+    floor = cpu_floor.training_flops_per_sample(model) * samples / rate
+    return {'gemm_gflops': round(rate / 1e9, 1), 'flop_floor_seconds': round(floor, 3),
+            'ratio_to_flop_floor': round(seconds_per_epoch / floor, 2)}
 
 
 def parse_args(argv=None):
