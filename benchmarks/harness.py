@@ -73,14 +73,16 @@ def compare(workload, build, data, batch_size, peer_python=None, rounds=3, repea
             ratios.append(ours[-1] / theirs[-1])
     result = {'workload': workload, 'impl': 'refkeras', 'seconds_per_epoch': statistics.median(ours),
               'rounds': [round(t, 3) for t in ours]}
-    result.update(flop_floor(model, len(x), result['seconds_per_epoch']))
+    floor, rate = flop_floor(model, len(x))
+    result.update({'gemm_gflops': round(rate / 1e9, 1), 'flop_floor_seconds': float('%.4g' % floor),
+                   'ratio_to_flop_floor': _against_floor(result['seconds_per_epoch'], floor)})
     if peer_python:
         result.update({'peer': 'tf.keras-2.15', 'peer_seconds_per_epoch': statistics.median(theirs),
                        'peer_rounds': [round(t, 3) for t in theirs],
                        'ratio': statistics.median(ratios),
-                       'ratio_rounds': [round(r, 3) for r in ratios],
-                       'peer_ratio_to_flop_floor': round(
-                           result['peer_seconds_per_epoch'] / result['flop_floor_seconds'], 2)})
+                       'ratio_rounds': [round(r, 3) for r in ratios]})
+        result['peer_ratio_to_flop_floor'] = _against_floor(result['peer_seconds_per_epoch'],
+                                                            floor)
     print(json.dumps(result), flush=True)
     return result
 
@@ -144,14 +146,16 @@ def profile(workload, build, data, batch_size, rows=15):
                                    100 * (epoch - in_primitives) / epoch))
 
 
-def flop_floor(model, samples, seconds_per_epoch):
-    """The epoch's FLOP floor (`cpu_floor.py`) at the GEMM rate measured now, and the
-    epoch's time as a multiple of it (the cnn's target: at most 2)."""
+def flop_floor(model, samples):
+    """The epoch's FLOP floor in seconds (`cpu_floor.py`), at the GEMM rate measured now,
+    and that rate (FLOP/s)."""
     import cpu_floor
     rate = cpu_floor.gemm_rate()
-    floor = cpu_floor.training_flops_per_sample(model) * samples / rate
-    return {'gemm_gflops': round(rate / 1e9, 1), 'flop_floor_seconds': round(floor, 3),
-            'ratio_to_flop_floor': round(seconds_per_epoch / floor, 2)}
+    return cpu_floor.training_flops_per_sample(model) * samples / rate, rate
+
+
+def _against_floor(seconds, floor):
+    return round(seconds / floor, 2) if floor else None
 
 
 def parse_args(argv=None):

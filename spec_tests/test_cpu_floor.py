@@ -36,3 +36,30 @@ def test_the_gemm_rate_is_operations_per_second():
     # 2 * 256^3 operations take between a nanosecond-scale and a second-scale time on any
     # machine: the rate must land between 10 MFLOP/s and 100 TFLOP/s.
     assert 1e7 < cpu_floor.gemm_rate(n=256, repeats=2) < 1e14
+
+
+def test_the_harness_reports_both_epochs_against_the_floor(monkeypatch):
+    import harness
+    import numpy as np
+    from refkeras import optimizers
+
+    def build():
+        model = Sequential([Dense(3, input_shape=(4,))])
+        model.compile(optimizer=optimizers.SGD(), loss='mse')
+        return model
+
+    def data():
+        return np.ones((32, 4), np.float32), np.zeros((32, 3), np.float32)
+
+    monkeypatch.setattr(harness, 'peer_epoch_seconds', lambda python, workload: 2.0)
+    result = harness.compare('tiny', build, data, 8, peer_python='peer', rounds=1, repeats=1)
+    # The floor: 32 samples x 2 x 4 x 3 operations, twice (the only layer takes the input),
+    # at the rate printed (to 4 significant digits, the floor too).
+    floor = 32 * 2 * (2 * 4 * 3) / (result['gemm_gflops'] * 1e9)
+    # rounding: the floor to 4 digits (5e-4), the rate to 0.05 GFLOP/s
+    relative = 5e-4 + 0.05 / result['gemm_gflops']
+    assert abs(result['flop_floor_seconds'] - floor) <= 1.01 * relative * floor
+    assert result['ratio'] == result['seconds_per_epoch'] / 2.0
+    for key, seconds in (('ratio_to_flop_floor', result['seconds_per_epoch']),
+                         ('peer_ratio_to_flop_floor', 2.0)):
+        assert abs(result[key] - seconds / floor) <= 0.005 + 1.01 * relative * seconds / floor
