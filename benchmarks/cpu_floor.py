@@ -42,20 +42,26 @@ def _seconds(call):
     return time.perf_counter() - start
 
 
+#: The layers whose work is one matrix product of their kernel per output position.
+PRODUCT_LAYERS = ('Dense', 'Conv1D', 'Conv2D', 'Conv3D')
+
+
 def _layer_flops(layer):
-    """Forward multiply-adds (counted as 2 operations) of one Dense or convolution layer, per
-    sample; None for a layer without such products."""
-    kind = type(layer).__name__
-    if kind == 'Dense':
-        positions = int(np.prod(layer.input_shape[1:-1], dtype=np.int64))
-        return 2 * positions * layer.input_shape[-1] * layer.units
-    if kind in ('Conv1D', 'Conv2D', 'Conv3D'):
-        channels_last = layer.data_format == 'channels_last'
-        out_shape = layer.output_shape[1:-1] if channels_last else layer.output_shape[2:]
-        in_channels = layer.input_shape[-1] if channels_last else layer.input_shape[1]
-        return (2 * int(np.prod(out_shape, dtype=np.int64)) *
-                int(np.prod(layer.kernel_size)) * in_channels * layer.filters)
-    return None
+    """Forward operations of one Dense or convolution layer, per sample; None for others.
+
+    Either is a product `(positions, fan_in) @ (fan_in, units)`: the kernel's
+    last axis holds the units (filters), the rest of it is the fan-in, and the
+    output holds `positions * units` values per sample, whatever its layout.
+    The count is `accel.floors.gemm`'s.
+    """
+    if type(layer).__name__ not in PRODUCT_LAYERS:
+        return None
+    from accel import floors
+    kernel_shape = tuple(int(n) for n in layer.kernel.shape)
+    units = kernel_shape[-1]
+    fan_in = int(np.prod(kernel_shape[:-1], dtype=np.int64))
+    positions = int(np.prod(layer.output_shape[1:], dtype=np.int64)) // units
+    return floors.gemm(positions, units, fan_in).flops
 
 
 def training_flops_per_sample(model):

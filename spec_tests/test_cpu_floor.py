@@ -19,6 +19,14 @@ def test_a_step_costs_each_product_three_times_except_the_first_layers_input_gra
     assert cpu_floor.training_flops_per_sample(model) == 2 * 324 + 3 * 108
 
 
+def test_a_channels_first_convolution_counts_the_same_products():
+    model = Sequential([Conv2D(2, (3, 3), input_shape=(2, 5, 5), data_format='channels_first'),
+                        Flatten(), Dense(3)])
+    # 3 x 3 positions, 9 taps, 2 channels in, 2 filters: 2 * 9 * 9 * 2 * 2 = 648, twice;
+    # Dense 18 -> 3: 108, three times.
+    assert cpu_floor.training_flops_per_sample(model) == 2 * 648 + 3 * 108
+
+
 def test_the_workloads_counts():
     # WORKLOADS.md's mlp: 784 -> 512 -> 512 -> 10; the cnn's two convolutions and two Dense.
     mlp = Sequential([Dense(512, input_shape=(784,)), Dense(512), Dense(10)])
