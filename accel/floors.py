@@ -467,6 +467,14 @@ def lstm_gates_grad(batch, units, dtype='float32', activation='tanh',
     return Floor(13 * bu * _itemsize(dtype), bu * ops)
 
 
+def _lstm_sequence_operands(time, batch, input_dim, units, bias_size=None):
+    """Values in `lstm_sequence`'s operands, masks aside: `x`, `h0` and `c0`, the two
+    kernels and the bias (default `4 U`); also the sizes of their gradients."""
+    gates = 4 * units
+    return (time * batch * input_dim + 2 * batch * units + gates * (input_dim + units) +
+            (gates if bias_size is None else bias_size))
+
+
 def lstm_sequence(time, batch, input_dim, units, dtype='float32', activation='tanh',
                   recurrent_activation='hard_sigmoid', input_masks=False,
                   recurrent_masks=False, bias_size=None):
@@ -480,8 +488,7 @@ def lstm_sequence(time, batch, input_dim, units, dtype='float32', activation='ta
     (`x W + h U + bias`: `8 T B U`), and each timestep's gates as `lstm_gates`.
     """
     bu, gates = batch * units, 4 * units
-    values = (time * batch * input_dim + 2 * bu + gates * (input_dim + units) +
-              (gates if bias_size is None else bias_size) + 2 * time * bu)
+    values = _lstm_sequence_operands(time, batch, input_dim, units, bias_size) + 2 * time * bu
     flops = 2 * time * batch * gates * (input_dim + units) + 8 * time * bu
     if input_masks:
         values += 4 * batch * input_dim
@@ -509,8 +516,7 @@ def lstm_sequence_grad(time, batch, input_dim, units, dtype='float32', activatio
     forward = lstm_sequence(time, batch, input_dim, units, dtype, activation,
                             recurrent_activation, input_masks, recurrent_masks, bias_size)
     bu, gates = batch * units, 4 * units
-    gradients = (time * batch * input_dim + 2 * bu + gates * (input_dim + units) +
-                 (gates if bias_size is None else bias_size))
+    gradients = _lstm_sequence_operands(time, batch, input_dim, units, bias_size)
     recompute = forward.flops - time * lstm_gates(batch, units, dtype, False, activation,
                                                    recurrent_activation).flops
     flops = (recompute + 2 * time * batch * gates * 2 * (input_dim + units) + time * gates * batch +
