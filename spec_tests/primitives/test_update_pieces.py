@@ -1,5 +1,7 @@
 """The optimizer updates run on cache-sized pieces and store subnormal slots as 0
 (`refkeras/backend/pieces.py`)."""
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -118,7 +120,6 @@ def test_every_update_primitive_is_checked_here():
 def test_pieces_written_into_the_results_give_the_whole_array_rule_bit_for_bit(name):
     # The decorated rule writes each piece's results straight into the result arrays
     # (`out`); the undecorated rule on whole arrays is the reference.
-    import inspect
     arrays, scalars, attributes = UPDATE_OPERANDS[name]
     rng = np.random.default_rng(7)
     size = 3 * PIECE_ELEMENTS + 11
@@ -138,6 +139,5 @@ def test_pieces_written_into_the_results_give_the_whole_array_rule_bit_for_bit(n
 
 @pytest.mark.parametrize('name', sorted(UPDATE_OPERANDS))
 def test_the_destination_keyword_is_not_part_of_a_primitives_signature(name):
-    import inspect
     assert 'out' not in inspect.signature(REGISTRY[name].forward).parameters
     assert 'out' in inspect.signature(inspect.unwrap(REGISTRY[name].forward)).parameters
